@@ -1,0 +1,91 @@
+"""Composite functions built from the primitives in ops.py. None of them has backward code: their
+gradients come from the primitives they are made of."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import ops
+from .tensor import Tensor, as_tensor
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """x - logsumexp(x). Shifting by the (constant) max keeps exp() at most 1, so it is finite at
+    ±1000; the shift cancels in the result, so no gradient needs to flow through it."""
+    x = as_tensor(x)
+    shifted = x - np.max(x.data, axis=axis, keepdims=True)
+    return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    x = as_tensor(x)
+    e = (x - np.max(x.data, axis=axis, keepdims=True)).exp()
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def cross_entropy(logits: Tensor, targets) -> Tensor:
+    """Mean over rows of -log softmax(logits)[row, target]. logits (N, C), integer targets (N,)."""
+    logits = as_tensor(logits)
+    targets = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
+    n, classes = logits.shape
+    if targets.shape != (n,):
+        raise ValueError(f"cross_entropy: targets must have shape ({n},) to match logits {logits.shape}, "
+                         f"got {targets.shape}")
+    if targets.dtype.kind not in "iu":
+        if targets.dtype.kind == "f" and np.all(targets == np.round(targets)):
+            targets = targets.astype(np.int64)
+        else:
+            raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {targets.dtype}")
+    bad = np.flatnonzero((targets < 0) | (targets >= classes))
+    if bad.size:
+        raise ValueError(f"cross_entropy: target {targets[bad[0]]} at row {bad[0]} is out of range "
+                         f"for {classes} classes")
+    picked = log_softmax(logits, axis=1)[np.arange(n), targets]
+    return -picked.mean()
+
+
+def mse_loss(pred: Tensor, target) -> Tensor:
+    """Mean of squared differences; pred and target must have the same shape."""
+    pred = as_tensor(pred)
+    target = as_tensor(target, pred)
+    if pred.shape != target.shape:
+        raise ValueError(f"mse_loss: pred has shape {pred.shape} but target has shape {target.shape}")
+    diff = pred - target
+    return (diff * diff).mean()
+
+
+def concat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis (np.concatenate)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("concat: needs at least one tensor")
+    return ops.concatenate(*tensors, axis=axis)
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors of one shape along a new axis (np.stack)."""
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
+    shape = tensors[0].shape
+    for t in tensors[1:]:
+        if t.shape != shape:
+            raise ValueError(f"stack: all tensors need one shape, got {shape} and {t.shape}")
+    axis = axis % (len(shape) + 1)
+    new_shape = shape[:axis] + (1,) + shape[axis:]
+    return ops.concatenate(*(t.reshape(new_shape) for t in tensors), axis=axis)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return as_tensor(x).tanh()
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return as_tensor(x).sigmoid()
+
+
+def relu(x: Tensor) -> Tensor:
+    return as_tensor(x).relu()
