@@ -63,7 +63,7 @@ def gradcheck(fn: Callable, inputs: Sequence, eps: float = 1e-6, atol: float = 1
         if not close.all():
             where = tuple(int(i) for i in np.argwhere(~close)[0])
             message = (f"gradcheck: gradient of input {k} (shape {t.shape}) at index {where}: "
-                       f"analytic {analytic[where]!r}, numeric {numeric[where]!r} "
+                       f"analytic {float(analytic[where])!r}, numeric {float(numeric[where])!r} "
                        f"(atol={atol}, rtol={rtol}; {int((~close).sum())} of {close.size} entries differ)")
             if raise_exception:
                 raise GradcheckError(message)
