@@ -182,6 +182,7 @@ class Tensor:
         """Same data, no history: gradients stop here (truncated BPTT cuts the graph with this)."""
         t = Tensor._leaf(self.data)
         t.name = self.name
+        t._scope = self._scope  # keeps its time step: a cell fed a detached state counts on from it
         return t
 
     def retain_grad(self) -> Tensor:

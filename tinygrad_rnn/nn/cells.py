@@ -72,6 +72,39 @@ class RecurrentCell(Module):
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}"
 
+    # -- PyTorch interop: weight_ih (G·H, input), weight_hh (G·H, H), bias_ih, bias_hh (G·H,) ----
+    gates = 1  # G: 1 for RNNCell, 4 for LSTMCell, 3 for GRUCell
+
+    def load_torch_state_dict(self, sd: dict) -> None:
+        """Take the state dict of PyTorch's matching cell, as NumPy arrays (`t.numpy()` of each
+        tensor). Names, shapes and dtypes are all checked before anything changes."""
+        name = f"{type(self).__name__}.load_torch_state_dict"
+        G, H = self.gates, self.hidden_size
+        shapes = {"weight_ih": (G * H, self.input_size), "weight_hh": (G * H, H)}
+        if getattr(self, "b", None) is not None:
+            shapes.update(bias_ih=(G * H,), bias_hh=(G * H,))
+        missing = [k for k in shapes if k not in sd]
+        unexpected = [k for k in sd if k not in shapes]
+        if missing or unexpected:
+            raise KeyError(f"{name}: missing {missing}, unexpected {unexpected} (expected {list(shapes)})")
+        arrays = {}
+        for key, shape in shapes.items():
+            array = np.asarray(sd[key])
+            if array.shape != shape:
+                raise ValueError(f"{name}: '{key}' has shape {array.shape}, expected {shape}")
+            if array.dtype.kind not in "iuf":
+                raise TypeError(f"{name}: '{key}' has dtype {array.dtype}, expected numbers")
+            arrays[key] = array.astype(np.float64)
+        self.load_state_dict(self._from_torch(arrays))
+
+    def _from_torch(self, arrays: dict) -> dict:
+        """PyTorch's arrays (checked) -> this cell's state dict."""
+        raise NotImplementedError
+
+    def torch_state_dict(self) -> dict[str, np.ndarray]:
+        """The state dict of PyTorch's matching cell, as NumPy arrays (`torch.from_numpy` each)."""
+        raise NotImplementedError
+
 
 class RNNCell(RecurrentCell):
     """a = φ(x Uᵀ + a_prev Wᵀ + b), the textbook recurrence with U (hidden, input),
@@ -101,6 +134,19 @@ class RNNCell(RecurrentCell):
             pre = pre + ops.linear(a_prev, self.W)
         return pre.tanh() if self.nonlinearity == "tanh" else pre.relu()
 
+    def _from_torch(self, arrays: dict) -> dict:
+        new = {"U": arrays["weight_ih"], "W": arrays["weight_hh"]}
+        if self.b is not None:
+            new["b"] = arrays["bias_ih"] + arrays["bias_hh"]
+        return new
+
+    def torch_state_dict(self) -> dict[str, np.ndarray]:
+        """torch.nn.RNNCell's names: b goes to bias_ih, and bias_hh is zeros."""
+        sd = {"weight_ih": self.U.data.copy(), "weight_hh": self.W.data.copy()}
+        if self.b is not None:
+            sd["bias_ih"], sd["bias_hh"] = self.b.data.copy(), np.zeros_like(self.b.data)
+        return sd
+
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}, nonlinearity={self.nonlinearity!r}"
 
@@ -113,3 +159,136 @@ def _recurrent_weight(kind: str, hidden: int, bound: float, rng, dtype) -> np.nd
     if kind == "identity":
         return init.identity((hidden, hidden), dtype=dtype)
     raise ValueError(f"recurrent_init must be 'uniform', 'orthogonal' or 'identity', got {kind!r}")
+
+
+def _gate_weights(kind: str, gates: int, hidden: int, bound: float, rng, dtype) -> np.ndarray:
+    """Recurrent weights of a gated cell, (gates * hidden, hidden): one block per gate, so
+    "orthogonal" makes every gate's block orthogonal (a (4H, H) matrix cannot be orthogonal itself)."""
+    if kind == "uniform":
+        return init.uniform((gates * hidden, hidden), bound, rng, dtype)
+    return np.concatenate([_recurrent_weight(kind, hidden, bound, rng, dtype) for _ in range(gates)])
+
+
+class LSTMCell(RecurrentCell):
+    """PyTorch's LSTM cell: `h, c = cell(x, state=None)` with state = (h_prev, c_prev).
+
+        i, f, g, o = σ(·), σ(·), tanh(·), σ(·) of the four slices of  x Uᵀ + h_prev Wᵀ + b
+        c = f ⊙ c_prev + i ⊙ g,    h = o ⊙ tanh(c)
+
+    Parameters, gates stacked in PyTorch's order i, f, g, o: `U` (4·hidden, input) = weight_ih,
+    `W` (4·hidden, hidden) = weight_hh, `b` (4·hidden,) = bias_ih + bias_hh (only the sum matters).
+    `recurrent_init`: "uniform" (PyTorch's U(±1/sqrt(hidden))) or "orthogonal" (one orthogonal block
+    per gate).
+    """
+
+    gates = 4
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, recurrent_init: str = "uniform",
+                 rng=None, dtype=None) -> None:
+        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        bound = 1 / math.sqrt(hidden_size)
+        g = self.gates * hidden_size
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.U = Parameter(init.uniform((g, input_size), bound, rng, dtype), name="U")
+        self.W = Parameter(_gate_weights(recurrent_init, self.gates, hidden_size, bound, rng, dtype), name="W")
+        self.b = Parameter(init.uniform((g,), bound, rng, dtype), name="b") if bias else None
+
+    def forward(self, x, state=None) -> tuple[Tensor, Tensor]:
+        x = self._check_input(x)
+        if state is None:
+            h_prev = c_prev = None
+        else:
+            if not isinstance(state, (tuple, list)) or len(state) != 2:
+                raise ValueError("LSTMCell: state must be a pair (h, c) or None")
+            h_prev = self._check_state(state[0], x, "h")
+            c_prev = self._check_state(state[1], x, "c")
+        pre = ops.linear(x, self.U) if self.b is None else ops.linear(x, self.U, self.b)
+        if h_prev is not None:  # a missing state means zeros, whose terms vanish
+            pre = pre + ops.linear(h_prev, self.W)
+        H = self.hidden_size
+        i = pre[..., 0 * H:1 * H].sigmoid()
+        f = pre[..., 1 * H:2 * H].sigmoid()
+        g = pre[..., 2 * H:3 * H].tanh()
+        o = pre[..., 3 * H:4 * H].sigmoid()
+        c = i * g if c_prev is None else f * c_prev + i * g
+        h = o * c.tanh()
+        return h, c
+
+    def zero_state(self, x: Tensor) -> tuple[np.ndarray, np.ndarray]:
+        return super().zero_state(x), super().zero_state(x)
+
+    def _from_torch(self, arrays: dict) -> dict:
+        new = {"U": arrays["weight_ih"], "W": arrays["weight_hh"]}
+        if self.b is not None:
+            new["b"] = arrays["bias_ih"] + arrays["bias_hh"]
+        return new
+
+    def torch_state_dict(self) -> dict[str, np.ndarray]:
+        """torch.nn.LSTMCell's state dict as NumPy arrays: b goes to bias_ih, bias_hh is zeros."""
+        sd = {"weight_ih": self.U.data.copy(), "weight_hh": self.W.data.copy()}
+        if self.b is not None:
+            sd["bias_ih"], sd["bias_hh"] = self.b.data.copy(), np.zeros_like(self.b.data)
+        return sd
+
+
+class GRUCell(RecurrentCell):
+    """PyTorch's GRU cell: `h = cell(x, h_prev=None)`.
+
+        r = σ(x U_rᵀ + h_prev W_rᵀ + b_r),   z = σ(x U_zᵀ + h_prev W_zᵀ + b_z)
+        n = tanh(x U_nᵀ + b_n + r ⊙ (h_prev W_nᵀ + b_hn)),   h = (1 − z) ⊙ n + z ⊙ h_prev
+
+    Note that r multiplies (h_prev W_nᵀ + b_hn), as in PyTorch (not the original paper), so b_hn
+    cannot be folded into b_n. Parameters, gates stacked in PyTorch's order r, z, n:
+    `U` (3·hidden, input) = weight_ih, `W` (3·hidden, hidden) = weight_hh, `b` (3·hidden,) = bias_ih
+    plus the r and z parts of bias_hh, and `b_hn` (hidden,) = the n part of bias_hh.
+    `recurrent_init`: "uniform" (PyTorch's U(±1/sqrt(hidden))) or "orthogonal" (one orthogonal block
+    per gate).
+    """
+
+    gates = 3
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, recurrent_init: str = "uniform",
+                 rng=None, dtype=None) -> None:
+        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        bound = 1 / math.sqrt(hidden_size)
+        g = self.gates * hidden_size
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.U = Parameter(init.uniform((g, input_size), bound, rng, dtype), name="U")
+        self.W = Parameter(_gate_weights(recurrent_init, self.gates, hidden_size, bound, rng, dtype), name="W")
+        self.b = Parameter(init.uniform((g,), bound, rng, dtype), name="b") if bias else None
+        self.b_hn = Parameter(init.uniform((hidden_size,), bound, rng, dtype), name="b_hn") if bias else None
+
+    def forward(self, x, h_prev=None) -> Tensor:
+        x = self._check_input(x)
+        h_prev = self._check_state(h_prev, x, "h_prev")
+        H = self.hidden_size
+        gx = ops.linear(x, self.U) if self.b is None else ops.linear(x, self.U, self.b)
+        if h_prev is None:  # zeros: x's part alone, and W_n h_prev + b_hn is just b_hn
+            r = gx[..., 0 * H:1 * H].sigmoid()
+            z = gx[..., 1 * H:2 * H].sigmoid()
+            n_in = gx[..., 2 * H:3 * H] if self.b_hn is None else gx[..., 2 * H:3 * H] + r * self.b_hn
+            return (1 - z) * n_in.tanh()
+        gh = ops.linear(h_prev, self.W)
+        r = (gx[..., 0 * H:1 * H] + gh[..., 0 * H:1 * H]).sigmoid()
+        z = (gx[..., 1 * H:2 * H] + gh[..., 1 * H:2 * H]).sigmoid()
+        hn = gh[..., 2 * H:3 * H] if self.b_hn is None else gh[..., 2 * H:3 * H] + self.b_hn
+        n = (gx[..., 2 * H:3 * H] + r * hn).tanh()
+        return (1 - z) * n + z * h_prev
+
+    def _from_torch(self, arrays: dict) -> dict:
+        new = {"U": arrays["weight_ih"], "W": arrays["weight_hh"]}
+        if self.b is not None:
+            H = self.hidden_size
+            new["b"] = arrays["bias_ih"] + np.concatenate([arrays["bias_hh"][:2 * H], np.zeros(H)])
+            new["b_hn"] = arrays["bias_hh"][2 * H:]
+        return new
+
+    def torch_state_dict(self) -> dict[str, np.ndarray]:
+        """torch.nn.GRUCell's state dict as NumPy arrays: b goes to bias_ih, b_hn to the n part of
+        bias_hh (its r and z parts are zeros)."""
+        sd = {"weight_ih": self.U.data.copy(), "weight_hh": self.W.data.copy()}
+        if self.b is not None:
+            H = self.hidden_size
+            sd["bias_ih"] = self.b.data.copy()
+            sd["bias_hh"] = np.concatenate([np.zeros(2 * H, self.b_hn.dtype), self.b_hn.data])
+        return sd

@@ -1,0 +1,116 @@
+"""`RNN`: a recurrent cell unrolled over a sequence in a plain Python loop, with an optional output
+layer ŷ_t = V a_t + c."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import functional as F
+from .. import ops
+from ..tensor import Tensor, as_tensor
+from . import init
+from .cells import GRUCell, LSTMCell, RNNCell
+from .module import Module, Parameter
+
+CELLS = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}
+
+
+def detach_state(state):
+    """The same state with the graph cut (truncated BPTT between calls): a tensor, an LSTM pair
+    (h, c), or a list of either (one per layer, as `RNN` returns). None stays None."""
+    def cut(s):
+        return s.detach() if isinstance(s, Tensor) else s
+
+    if isinstance(state, list):
+        return [tuple(cut(p) for p in s) if isinstance(s, tuple) else cut(s) for s in state]
+    if isinstance(state, tuple):
+        return tuple(cut(p) for p in state)
+    return cut(state)
+
+
+class RNN(Module):
+    """A stack of `num_layers` recurrent cells run over a sequence: `outputs, state = rnn(xs, state=None)`.
+
+    - `xs`: (T, batch, input_size), or (T, input_size) for a single sequence.
+    - At each step t the cells run bottom to top, each called like a user would call it, so every
+      call is one time step of the graph (diagrams and diagnostics find the steps by themselves).
+    - `outputs`: a tensor (T, batch, output_size) of ŷ_t = V a_t + c with `output_size`, else the
+      top layer's hidden states (T, batch, hidden_size). Without a batch axis, (T, ...).
+    - `state`: a list with one entry per layer, in the cell's own form: a tensor (batch, hidden) for
+      "rnn" and "gru", a pair (h, c) for "lstm". None means zeros; with one layer the bare entry is
+      accepted too. Pass the returned state to the next call to continue a sequence (through
+      `detach_state` to cut the graph between the calls).
+
+    Attributes: `cells` (bottom layer first), `V` (output_size, hidden_size) and `c` (output_size,)
+    when there is an output layer (else None), and `states`: the last forward's top-layer hidden
+    states a_1..a_T, a list of T tensors still in the graph, for diagnostics such as
+    `hidden_grad_norms(loss, rnn.states)`.
+
+    `truncate=k`: truncated BPTT. The carried state is detached after every k steps, so each output's
+    gradient flows back only to the start of its chunk of k steps.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int | None = None, cell: str = "rnn",
+                 num_layers: int = 1, nonlinearity: str = "tanh", truncate: int | None = None, bias: bool = True,
+                 recurrent_init: str = "uniform", rng=None, dtype=None) -> None:
+        if cell not in CELLS:
+            raise ValueError(f"RNN: cell must be one of {list(CELLS)}, got {cell!r}")
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"RNN: {name} must be a positive integer, got {value!r}")
+        if output_size is not None and (not isinstance(output_size, int) or output_size < 1):
+            raise ValueError(f"RNN: output_size must be a positive integer or None, got {output_size!r}")
+        if truncate is not None and (not isinstance(truncate, int) or truncate < 1):
+            raise ValueError(f"RNN: truncate must be a positive number of steps or None, got {truncate!r}")
+        if cell != "rnn" and nonlinearity != "tanh":
+            raise ValueError(f"RNN: nonlinearity applies to cell='rnn' only, got {nonlinearity!r} for {cell!r}")
+        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.input_size, self.hidden_size, self.output_size = input_size, hidden_size, output_size
+        self.cell_type, self.num_layers, self.truncate = cell, num_layers, truncate
+        options = dict(bias=bias, recurrent_init=recurrent_init, rng=rng, dtype=dtype)
+        if cell == "rnn":
+            options["nonlinearity"] = nonlinearity
+        self.cells = [CELLS[cell](input_size if layer == 0 else hidden_size, hidden_size, **options)
+                      for layer in range(num_layers)]
+        self.V = self.c = None
+        if output_size is not None:  # PyTorch's Linear init: U(±1/sqrt(fan_in))
+            bound = 1 / math.sqrt(hidden_size)
+            self.V = Parameter(init.uniform((output_size, hidden_size), bound, rng, dtype), name="V")
+            self.c = Parameter(init.uniform((output_size,), bound, rng, dtype), name="c")
+        self.states: list[Tensor] = []
+
+    def forward(self, xs, state=None):
+        xs = as_tensor(xs)
+        if xs.ndim not in (2, 3) or xs.shape[-1] != self.input_size or xs.shape[0] == 0:
+            raise ValueError(f"RNN: expected xs of shape (T, batch, {self.input_size}) or (T, {self.input_size}) "
+                             f"with T >= 1, got {xs.shape}")
+        state = self._initial_state(state)
+        outputs, self.states = [], []
+        for t in range(xs.shape[0]):
+            if self.truncate is not None and t > 0 and t % self.truncate == 0:
+                state = detach_state(state)  # truncated BPTT: no gradient flows past this point
+            inp = xs[t]
+            for layer, cell in enumerate(self.cells):
+                state[layer] = cell(inp, state[layer])
+                inp = state[layer][0] if self.cell_type == "lstm" else state[layer]
+            self.states.append(inp)
+            outputs.append(inp if self.V is None else ops.linear(inp, self.V, self.c))
+        return F.stack(outputs), state
+
+    def _initial_state(self, state) -> list:
+        if state is None:
+            return [None] * self.num_layers
+        if not isinstance(state, list):
+            if self.num_layers != 1:
+                raise ValueError(f"RNN: state must be a list of {self.num_layers} per-layer states, "
+                                 f"got {type(state).__name__}")
+            state = [state]
+        if len(state) != self.num_layers:
+            raise ValueError(f"RNN: state has {len(state)} layers, the model has {self.num_layers}")
+        return list(state)
+
+    def extra_repr(self) -> str:
+        out = "" if self.output_size is None else f", output_size={self.output_size}"
+        return (f"{self.input_size}, {self.hidden_size}{out}, cell={self.cell_type!r}, "
+                f"num_layers={self.num_layers}, truncate={self.truncate}")
