@@ -1,0 +1,70 @@
+"""The files a training run leaves in its folder, besides the checkpoint: config, loss history,
+loss curve and the unrolled diagram."""
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+PLOT_HINT = 'pip install "tinygrad_rnn[plot]"'
+
+
+def new_run_dir(root: str = "runs") -> Path:
+    """runs/<UTC timestamp>/, with a suffix if two runs start within the same second."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    path, n = Path(root) / stamp, 1
+    while path.exists():
+        n += 1
+        path = Path(root) / f"{stamp}-{n}"
+    return path
+
+
+def write_config(path: Path, config: dict) -> None:
+    path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+
+
+def write_history(path: Path, history: list[float]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["step", "loss"])
+        for step, loss in enumerate(history, start=1):
+            writer.writerow([step, f"{loss:.6g}"])
+
+
+def smooth(values: list[float], window: int) -> list[float]:
+    """Running mean over the last `window` values, so the trend shows through minibatch noise."""
+    out, total = [], 0.0
+    for i, v in enumerate(values):
+        total += v
+        if i >= window:
+            total -= values[i - window]
+        out.append(total / min(i + 1, window))
+    return out
+
+
+def plot_history(path: Path, history: list[float], title: str, metric: str,
+                 baseline: float | None, baseline_label: str) -> str | None:
+    """Write the loss curve; returns None, or a sentence saying why there is no plot."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")  # files only: no window, works without a display
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return f"no loss plot: matplotlib is not installed ({PLOT_HINT})"
+    steps = range(1, len(history) + 1)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(steps, history, color="#9ecae1", linewidth=0.8, label="per step")
+    ax.plot(steps, smooth(history, max(1, len(history) // 50)), color="#08519c", linewidth=1.8,
+            label="running mean")
+    if baseline is not None:
+        ax.axhline(baseline, color="#d95f02", linestyle="--", linewidth=1.2, label=baseline_label)
+    ax.set_xlabel("step")
+    ax.set_ylabel(metric)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return None
