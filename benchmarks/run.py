@@ -1,0 +1,555 @@
+"""Benchmarks: one training step of small recurrent networks, the library against a NumPy floor.
+
+    .venv/bin/python benchmarks/run.py                      # everything, writes benchmarks/RESULTS.md
+    .venv/bin/python benchmarks/run.py --quick              # under a minute
+    .venv/bin/python benchmarks/run.py --configs tiny,small --cells rnn --repeats 20
+
+A step is forward over T time steps, an output layer ŷ_t = V h_t + c, the MSE loss over all outputs
+and full BPTT, in float32, with input size = output size = hidden size. Every system is timed in the
+same process, interleaved round by round after warm-up rounds, so a noisy shared machine slows them
+alike; the table reports the median of each divided by the median of the hand-written NumPy step.
+
+Before timing, each library and PyTorch system's gradients are checked against the NumPy floor's
+(`check_gradients`, also run by tests/test_benchmarks.py).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy_floor  # noqa: E402  (beside this file)
+
+import tinygrad_rnn  # noqa: E402
+from tinygrad_rnn import GRUCell, Linear, LSTMCell, RNNCell, Tensor, no_grad  # noqa: E402
+from tinygrad_rnn import functional as F  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # PyTorch is only a point of comparison, never needed
+    torch = None
+
+CONFIGS = {  # name: (batch, hidden, T)
+    "tiny": (1, 16, 20),
+    "small": (16, 64, 50),
+    "medium": (32, 256, 100),
+    "long": (4, 32, 1000),
+}
+CELLS = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}
+REPEATS = {"tiny": 30, "small": 15, "medium": 7, "long": 5}
+WARMUP = 2
+
+SYSTEM_NOTES = {
+    "numpy": "hand-written NumPy BPTT, one step at a time (the floor)",
+    "numpy batched": "hand-written NumPy, input/output products batched over T",
+    "library loop": "tinygrad_rnn: a Python loop over the cell + Linear, loss per step",
+    "library RNN": "tinygrad_rnn: the `RNN` sequence model (output layer included)",
+    "torch loop": "PyTorch eager, Python loop over nn.RNNCell/LSTMCell/GRUCell + nn.Linear",
+    "torch fused": "PyTorch nn.RNN/LSTM/GRU (fused C++) + nn.Linear",
+}
+
+
+# ------------------------------------------------------------------------------------------------
+# The systems: each `make_*` returns (step, grads); step() runs one training step from zeroed
+# gradients, grads() returns the last step's gradients in numpy_floor's layout.
+# ------------------------------------------------------------------------------------------------
+def make_problem(kind: str, batch: int, hidden: int, T: int, seed: int = 0, dtype=np.float32):
+    rng = np.random.default_rng(seed)
+    p = numpy_floor.init_weights(kind, hidden, hidden, hidden, rng, dtype)
+    xs = rng.standard_normal((T, batch, hidden)).astype(dtype)
+    ys = rng.standard_normal((T, batch, hidden)).astype(dtype)
+    return p, xs, ys
+
+
+def make_numpy(kind, p, xs, ys, batched=False):
+    fn = numpy_floor.step_batched if batched else numpy_floor.step
+    out = {}
+
+    def step():
+        out["loss"], out["grads"] = fn(kind, p, xs, ys)
+
+    return step, lambda: out["grads"]
+
+
+def _library_cell(kind, p, dtype):
+    D, H = p["weight_ih"].shape[1], p["weight_hh"].shape[1]
+    cell = CELLS[kind](D, H, dtype=dtype)
+    cell.load_torch_state_dict({k: p[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")})
+    return cell
+
+
+def _cell_grads(cell, head_weight, head_bias) -> dict:
+    """A library cell's gradients in PyTorch's layout (only the parts numpy_floor defines one way:
+    biases that the library folds together are compared through their sum's gradient)."""
+    g = {"weight_ih": cell.U.grad, "weight_hh": cell.W.grad, "bias_ih": cell.b.grad,
+         "V": head_weight.grad, "c": head_bias.grad}
+    if isinstance(cell, GRUCell):
+        g["bias_hh_n"] = cell.b_hn.grad
+    return g
+
+
+def make_library_loop(kind, p, xs, ys):
+    """The user's own code: a loop over the cell, an output layer and a loss per step."""
+    cell = _library_cell(kind, p, xs.dtype)
+    head = Linear(*p["V"].shape[::-1], dtype=xs.dtype)
+    head.load_state_dict({"weight": p["V"], "bias": p["c"]})
+    T = xs.shape[0]
+
+    def step():
+        cell.zero_grad()
+        head.zero_grad()
+        state, loss = None, 0.0
+        for t in range(T):
+            state = cell(xs[t], state)
+            h = state[0] if kind == "lstm" else state
+            loss = loss + F.mse_loss(head(h), ys[t])
+        loss = loss / T
+        loss.backward()
+
+    return step, lambda: _cell_grads(cell, head.weight, head.bias)
+
+
+def make_library_rnn(kind, p, xs, ys):
+    """The `RNN` sequence model with its output layer, as a user would train it."""
+    D, H = p["weight_ih"].shape[1], p["weight_hh"].shape[1]
+    model = tinygrad_rnn.RNN(D, H, output_size=p["V"].shape[0], cell=kind, dtype=xs.dtype)
+    model.cells[0].load_torch_state_dict({k: p[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")})
+    model.V.data[...] = p["V"]
+    model.c.data[...] = p["c"]
+
+    def step():
+        model.zero_grad()
+        outputs, _ = model(xs)
+        F.mse_loss(outputs, ys).backward()
+
+    return step, lambda: _cell_grads(model.cells[0], model.V, model.c)
+
+
+def _torch_grads(module, head, suffix="") -> dict:
+    g = {k: getattr(module, k + suffix).grad.numpy() for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    g.update(V=head.weight.grad.numpy(), c=head.bias.grad.numpy())
+    return g
+
+
+def _torch_load(module, p, suffix=""):
+    with torch.no_grad():
+        for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(module, k + suffix).copy_(torch.from_numpy(p[k]))
+
+
+def _torch_head(p):
+    head = torch.nn.Linear(p["V"].shape[1], p["V"].shape[0], dtype=torch.from_numpy(p["V"]).dtype)
+    with torch.no_grad():
+        head.weight.copy_(torch.from_numpy(p["V"]))
+        head.bias.copy_(torch.from_numpy(p["c"]))
+    return head
+
+
+def make_torch_loop(kind, p, xs, ys):
+    D, H = p["weight_ih"].shape[1], p["weight_hh"].shape[1]
+    cls = {"rnn": torch.nn.RNNCell, "lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell}[kind]
+    cell = cls(D, H, dtype=torch.from_numpy(xs).dtype)
+    _torch_load(cell, p)
+    head = _torch_head(p)
+    params = list(cell.parameters()) + list(head.parameters())
+    txs, tys = torch.from_numpy(xs), torch.from_numpy(ys)
+    T = xs.shape[0]
+
+    def step():
+        for q in params:
+            q.grad = None
+        state, loss = None, 0.0
+        for t in range(T):
+            state = cell(txs[t], state)
+            h = state[0] if kind == "lstm" else state
+            loss = loss + torch.nn.functional.mse_loss(head(h), tys[t])
+        loss = loss / T
+        loss.backward()
+
+    return step, lambda: _torch_grads(cell, head)
+
+
+def make_torch_fused(kind, p, xs, ys):
+    D, H = p["weight_ih"].shape[1], p["weight_hh"].shape[1]
+    cls = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind]
+    rnn = cls(D, H, dtype=torch.from_numpy(xs).dtype)
+    _torch_load(rnn, p, "_l0")
+    head = _torch_head(p)
+    params = list(rnn.parameters()) + list(head.parameters())
+    txs, tys = torch.from_numpy(xs), torch.from_numpy(ys)
+
+    def step():
+        for q in params:
+            q.grad = None
+        outputs, _ = rnn(txs)
+        torch.nn.functional.mse_loss(head(outputs), tys).backward()
+
+    return step, lambda: _torch_grads(rnn, head, "_l0")
+
+
+def library_has_rnn() -> bool:
+    return hasattr(tinygrad_rnn, "RNN")
+
+
+def make_systems(kind, p, xs, ys, with_torch=True) -> dict:
+    systems = {"numpy": make_numpy(kind, p, xs, ys),
+               "numpy batched": make_numpy(kind, p, xs, ys, batched=True),
+               "library loop": make_library_loop(kind, p, xs, ys)}
+    if library_has_rnn():
+        systems["library RNN"] = make_library_rnn(kind, p, xs, ys)
+    if with_torch and torch is not None:
+        systems["torch loop"] = make_torch_loop(kind, p, xs, ys)
+        systems["torch fused"] = make_torch_fused(kind, p, xs, ys)
+    return systems
+
+
+# ------------------------------------------------------------------------------------------------
+# Correctness: every system's gradients equal the floor's
+# ------------------------------------------------------------------------------------------------
+def _library_form(kind: str, grads: dict, hidden: int) -> dict:
+    """Gradients in PyTorch's layout -> the library's. For RNN and LSTM the library's `b` is
+    bias_ih + bias_hh, whose gradient is either one's; for the GRU, `b` has bias_ih's gradient and
+    `b_hn` is the n part of bias_hh."""
+    g = dict(grads)
+    bias_hh = g.pop("bias_hh", None)
+    if kind == "gru" and bias_hh is not None:
+        g["bias_hh_n"] = bias_hh[2 * hidden:]
+    return g
+
+
+def check_gradients(kind: str, batch: int, hidden: int, T: int, dtype=np.float32, rtol=None,
+                    with_torch=True) -> list[str]:
+    """Run one step of every system and assert that its gradients equal the NumPy floor's.
+    Returns the names of the systems checked."""
+    p, xs, ys = make_problem(kind, batch, hidden, T, dtype=dtype)
+    rtol = rtol if rtol is not None else (2e-3 if dtype == np.float32 else 1e-9)
+    systems = make_systems(kind, p, xs, ys, with_torch=with_torch)
+    step, grads = systems.pop("numpy")
+    step()
+    floor = _library_form(kind, grads(), hidden)
+    for name, (step, grads) in systems.items():
+        step()
+        got = _library_form(kind, grads(), hidden)
+        for key, expected in floor.items():
+            actual = np.asarray(got[key], dtype=np.float64)
+            scale = float(np.abs(expected).max()) or 1.0
+            if not np.allclose(actual, expected, rtol=rtol, atol=rtol * scale):
+                worst = float(np.abs(actual - expected).max())
+                raise AssertionError(f"{name} ({kind}, B{batch} H{hidden} T{T}): gradient of {key} differs "
+                                     f"from the NumPy floor's by up to {worst:.3g} (largest {scale:.3g})")
+    return list(systems)
+
+
+# ------------------------------------------------------------------------------------------------
+# Timing: interleaved rounds, medians
+# ------------------------------------------------------------------------------------------------
+def time_systems(systems: dict, repeats: int, warmup: int = WARMUP) -> dict[str, list[float]]:
+    """Seconds per step of each system. Each round runs every system once, starting from a
+    different one each round, so slow phases of a shared machine are spread over all of them."""
+    names = list(systems)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(warmup + repeats):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            step = systems[name][0]
+            start = time.perf_counter()
+            step()
+            elapsed = time.perf_counter() - start
+            if round_ >= warmup:
+                times[name].append(elapsed)
+    return times
+
+
+def bench_steps(configs, cells, repeats, log) -> dict:
+    """{(kind, config): {system: [seconds, ...]}}, after checking every system's gradients."""
+    results = {}
+    for kind in cells:
+        for config in configs:
+            batch, hidden, T = CONFIGS[config]
+            checked = check_gradients(kind, batch, hidden, T)
+            p, xs, ys = make_problem(kind, batch, hidden, T)
+            systems = make_systems(kind, p, xs, ys)
+            n = repeats or REPEATS[config]
+            results[kind, config] = time_systems(systems, n)
+            med = {k: statistics.median(v) for k, v in results[kind, config].items()}
+            log(f"  {kind:4s} {config:6s} (gradients checked: {', '.join(checked)}) " +
+                "  ".join(f"{k} {v * 1e3:.2f}ms" for k, v in med.items()))
+    return results
+
+
+# ------------------------------------------------------------------------------------------------
+# Per-op overhead: forward + backward of one small op, against the same arithmetic in NumPy
+# ------------------------------------------------------------------------------------------------
+def _per_call(fn, number: int, repeats: int) -> float:
+    """Median over `repeats` of the mean time of `number` calls, in seconds."""
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return statistics.median(samples)
+
+
+def bench_ops(number: int = 2000, repeats: int = 7) -> list[dict]:
+    rng = np.random.default_rng(0)
+    v = rng.standard_normal(8).astype(np.float32)
+    w = rng.standard_normal(8).astype(np.float32)
+    m1 = rng.standard_normal((8, 8)).astype(np.float32)
+    m2 = rng.standard_normal((8, 8)).astype(np.float32)
+    a, b = Tensor(v, requires_grad=True), Tensor(w, requires_grad=True)
+    A, B = Tensor(m1, requires_grad=True), Tensor(m2, requires_grad=True)
+    g8, g88 = np.ones(8, np.float32), np.ones((8, 8), np.float32)
+
+    def lib(make, seed, leaves):
+        def run():
+            for leaf in leaves:
+                leaf.grad = None
+            make().backward(seed)
+        return run
+
+    def np_mul():
+        v * w
+        return g8 * w, g8 * v
+
+    def np_matmul():
+        m1 @ m2
+        return g88 @ m2.T, m1.T @ g88
+
+    def np_tanh():
+        out = np.tanh(v)
+        return g8 * (1 - out * out)
+
+    cases = [
+        ("a * b (8,)", lib(lambda: a * b, g8, (a, b)), np_mul, lambda: a * b, lambda: v * w),
+        ("a @ b (8, 8)", lib(lambda: A @ B, g88, (A, B)), np_matmul, lambda: A @ B, lambda: m1 @ m2),
+        ("tanh (8,)", lib(lambda: a.tanh(), g8, (a,)), np_tanh, lambda: a.tanh(), lambda: np.tanh(v)),
+    ]
+    rows = []
+    for name, lib_fb, np_fb, lib_f, np_f in cases:
+        t_lib, t_np = _per_call(lib_fb, number, repeats), _per_call(np_fb, number, repeats)
+        with no_grad():
+            t_nograd = _per_call(lib_f, number, repeats)
+        t_npf = _per_call(np_f, number, repeats)
+        rows.append({"op": name, "library": t_lib, "numpy": t_np, "no_grad": t_nograd, "numpy_fwd": t_npf})
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------
+# Memory: peak of one step against T (tracemalloc sees NumPy's allocations)
+# ------------------------------------------------------------------------------------------------
+def peak_bytes(step) -> int:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        step()
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+
+
+def bench_memory(kind: str, batch: int, hidden: int, lengths) -> dict:
+    """Peak bytes of one step for each T, per system; the slope is the cost of one more time step."""
+    peaks: dict[str, list[int]] = {}
+    for T in lengths:
+        p, xs, ys = make_problem(kind, batch, hidden, T)
+        systems = make_systems(kind, p, xs, ys, with_torch=False)
+        for name, (step, _) in systems.items():
+            step()  # warm: parameters' .grad buffers exist before measuring
+            peaks.setdefault(name, []).append(peak_bytes(step))
+            del step
+        del systems
+    saved = numpy_floor.SAVED[kind]
+    must_keep = batch * 4 * (saved["hidden"] * hidden + saved["output"] * hidden)
+    out = {}
+    for name, values in peaks.items():
+        slope, intercept = np.polyfit(lengths, values, 1)
+        fitted = slope * np.asarray(lengths) + intercept
+        worst = float(np.max(np.abs(fitted - values)) / max(values))
+        out[name] = {"peaks": values, "per_step": float(slope), "ratio": float(slope) / must_keep,
+                     "nonlinearity": worst}
+    return {"must_keep": must_keep, "lengths": list(lengths), "systems": out}
+
+
+# ------------------------------------------------------------------------------------------------
+# The report
+# ------------------------------------------------------------------------------------------------
+def machine() -> list[str]:
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    lines = [f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+             f"- CPU: {cpu}, {os.cpu_count()} logical cores; {platform.system()} {platform.machine()}",
+             f"- Python {platform.python_version()}, NumPy {np.__version__}, "
+             f"PyTorch {torch.__version__ if torch else 'not installed'}"]
+    try:
+        from threadpoolctl import threadpool_info
+        for pool in threadpool_info():
+            lines.append(f"- {pool.get('user_api')}: {pool.get('internal_api')} {pool.get('version')}, "
+                         f"kernel {pool.get('architecture')}, {pool.get('num_threads')} threads "
+                         f"({Path(pool['filepath']).name})")
+    except ImportError:
+        lines.append("- BLAS: threadpoolctl not installed, kernel and threads unknown")
+    if torch is not None:
+        lines.append(f"- PyTorch threads: {torch.get_num_threads()}")
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        lines.append(f"- {var}={os.environ[var]}" if var in os.environ else f"- {var} unset")
+    return lines
+
+
+def _fmt_ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3g}" if seconds < 0.1 else f"{seconds * 1e3:.0f}"
+
+
+def step_tables(results: dict, configs, cells) -> list[str]:
+    lines = []
+    for kind in cells:
+        names = []
+        for config in configs:
+            for name in results[kind, config]:
+                if name not in names:
+                    names.append(name)
+        header = "| " + kind.upper() + " system | " + " | ".join(
+            f"{c} B{CONFIGS[c][0]} H{CONFIGS[c][1]} T{CONFIGS[c][2]}" for c in configs) + " |"
+        lines += [header, "|---|" + "---:|" * len(configs)]
+        for name in names:
+            cells_ = []
+            for config in configs:
+                times = results[kind, config]
+                if name not in times:
+                    cells_.append("–")
+                    continue
+                ratio = statistics.median(times[name]) / statistics.median(times["numpy"])
+                cells_.append(f"{ratio:.2f}x")
+            lines.append(f"| {name} | " + " | ".join(cells_) + " |")
+        lines.append("")
+        lines.append(f"Milliseconds per {kind.upper()} step, median [min–max]:")
+        lines.append("")
+        lines += ["| system | " + " | ".join(configs) + " |", "|---|" + "---:|" * len(configs)]
+        for name in names:
+            row = []
+            for config in configs:
+                times = results[kind, config].get(name)
+                row.append("–" if not times else
+                           f"{_fmt_ms(statistics.median(times))} [{_fmt_ms(min(times))}–{_fmt_ms(max(times))}]")
+            lines.append(f"| {name} | " + " | ".join(row) + " |")
+        lines.append("")
+    return lines
+
+
+def op_table(rows) -> list[str]:
+    lines = ["| op | library fwd+bwd (µs) | NumPy fwd+bwd (µs) | ratio | library fwd, no_grad (µs) | "
+             "NumPy fwd (µs) |", "|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| `{r['op']}` | {r['library'] * 1e6:.2f} | {r['numpy'] * 1e6:.2f} | "
+                     f"{r['library'] / r['numpy']:.1f}x | {r['no_grad'] * 1e6:.2f} | {r['numpy_fwd'] * 1e6:.2f} |")
+    return lines
+
+
+def memory_table(kind, batch, hidden, mem) -> list[str]:
+    lines = [f"{kind.upper()}, B{batch} H{hidden}, T in {mem['lengths']}: BPTT must keep "
+             f"{mem['must_keep'] / 1024:.0f} KiB per time step ({_saved_text(kind)}).", "",
+             "| system | peak at each T (MiB) | bytes per time step | × must keep | off a line by |",
+             "|---|---|---:|---:|---:|"]
+    for name, m in mem["systems"].items():
+        peaks = ", ".join(f"{v / 2**20:.1f}" for v in m["peaks"])
+        lines.append(f"| {name} | {peaks} | {m['per_step'] / 1024:.0f} KiB | {m['ratio']:.2f}x | "
+                     f"{m['nonlinearity'] * 100:.1f}% |")
+    return lines
+
+
+def _saved_text(kind):
+    saved = numpy_floor.SAVED[kind]
+    return (f"{saved['hidden']} arrays (B, H) and {saved['output']} (B, O), float32: what the hand-written "
+            "backward keeps")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--configs", default=None,
+                        help="comma-separated: " + ",".join(CONFIGS) + " (default: all; tiny,small with --quick)")
+    parser.add_argument("--cells", default="rnn,lstm,gru", help="comma-separated: rnn,lstm,gru")
+    parser.add_argument("--repeats", type=int, default=0, help="timed rounds per config (default: by config)")
+    parser.add_argument("--quick", action="store_true", help="few rounds, small memory sweep: under a minute")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory sweep")
+    parser.add_argument("--output", default=str(Path(__file__).resolve().parent / "RESULTS.md"),
+                        help="Markdown report to write ('-' for none)")
+    args = parser.parse_args(argv)
+    configs = args.configs or ("tiny,small" if args.quick else ",".join(CONFIGS))
+    configs = [c.strip() for c in configs.split(",") if c.strip()]
+    cells = [c.strip() for c in args.cells.split(",") if c.strip()]
+    for c in configs:
+        if c not in CONFIGS:
+            parser.error(f"unknown config {c!r}; choose from {', '.join(CONFIGS)}")
+    for c in cells:
+        if c not in CELLS:
+            parser.error(f"unknown cell {c!r}; choose from {', '.join(CELLS)}")
+    repeats = args.repeats or (3 if args.quick else 0)
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    log("machine:\n" + "\n".join(machine()))
+    notes = []
+    if torch is None:
+        notes.append("PyTorch is not installed: its rows are skipped (pip install torch to compare).")
+    if not library_has_rnn():
+        notes.append("tinygrad_rnn has no `RNN` sequence model yet: its row is skipped.")
+    log("timing training steps ...")
+    results = bench_steps(configs, cells, repeats, log)
+    log("timing single ops ...")
+    op_rows = bench_ops(number=500 if args.quick else 2000, repeats=5 if args.quick else 9)
+    memory = {}
+    if not args.no_memory:
+        log("measuring memory ...")
+        batch, hidden = (16, 64) if args.quick else (32, 256)
+        lengths = (10, 20, 40) if args.quick else (25, 50, 100, 200)
+        for kind in cells:
+            memory[kind] = (batch, hidden, bench_memory(kind, batch, hidden, lengths))
+
+    out = ["# Benchmark results", "",
+           f"`{' '.join(['python benchmarks/run.py'] + (argv if argv is not None else sys.argv[1:]))}`, "
+           f"{time.perf_counter() - started:.0f} s.", "", "## Machine", ""] + machine()
+    out += ["", "## One training step, as a ratio to the hand-written NumPy step (lower is faster)", "",
+            "Forward over T steps, output layer ŷ_t = V h_t + c, MSE over all outputs, full BPTT; float32, "
+            "input size = output size = hidden size. Medians of interleaved rounds "
+            f"({repeats or 'per config: ' + str(REPEATS)} timed after {WARMUP} warm-up). Every system's "
+            "gradients were checked against the NumPy step's before timing.", ""]
+    out += [f"- **{name}**: {note}" for name, note in SYSTEM_NOTES.items()] + [""]
+    out += [f"> {n}" for n in notes] + ([""] if notes else [])
+    out += step_tables(results, configs, cells)
+    out += ["## Per-op overhead", "", "Forward and backward of one small op (`y = op(...)`, `y.backward(g)`) "
+            "against the same arithmetic in bare NumPy (forward and both vjps).", ""] + op_table(op_rows)
+    if memory:
+        out += ["", "## Peak memory of one step (tracemalloc)", "",
+                "Peak traced allocation during one step minus what was allocated before it; the slope of a "
+                "least-squares line through the peaks is the cost of one more time step.", ""]
+        for kind, (batch, hidden, mem) in memory.items():
+            out += memory_table(kind, batch, hidden, mem) + [""]
+    text = "\n".join(out).rstrip() + "\n"
+    print(text)
+    if args.output != "-":
+        Path(args.output).write_text(text)
+        log(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
