@@ -1,0 +1,252 @@
+"""Contracting the recorded graph to the tensors a textbook draws: inputs x_t, hidden states a_t
+(h_t and c_t for an LSTM), outputs ŷ_t and the loss, with each edge labelled by the shared
+weights met on the way (U on x_t -> a_t, W on a_{t-1} -> a_t, V on a_t -> ŷ_t).
+
+How each role is found from the graph alone:
+- hidden state: made inside a recurrent-cell call and used outside it (or kept by the cell with
+  `_retain`, or the root);
+- input: a tensor entering a cell call from outside that is no parameter, no constant (0-d) and
+  does not depend on a hidden state; an input that plays the part of a previous state (it meets
+  the same weights as the recurrence does) is an initial state a_0;
+- output ŷ: outside every cell, computed from a hidden state by an op that uses a weight (plus
+  any bias added right after), and the last such tensor before the loss;
+- tensors the user named, and the root.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..nn.module import Parameter
+from ..tensor import Tensor
+from .walk import Walk
+
+INPUT, STATE, INIT, OUTPUT, ROOT, NAMED = "input", "state", "init", "output", "root", "named"
+
+
+@dataclass
+class Key:
+    node: Tensor
+    role: str
+    step: int | None = None      # time step for the cluster (None: outside every step)
+    layer: int | None = None     # states and initial states: which cell module
+    slot: int = 0                # states: position among the states one call returns (LSTM: c 0, h 1)
+    sub: int | None = None       # the subscript shown (an initial state shows the step before)
+
+
+@dataclass
+class Contracted:
+    walk: Walk
+    keys: list[Key]                                   # in graph order
+    edges: dict[tuple[int, int], frozenset[int]]      # (key index, key index) -> weight indices
+    params: list[Parameter]                           # every parameter met, in graph order
+    param_index: dict[int, int]                       # id(parameter) -> index in params
+    derived: dict[int, tuple[int, ...]] = field(default_factory=dict)  # id(op of params only) -> params
+
+
+def is_param(t: Tensor) -> bool:
+    return isinstance(t, Parameter)
+
+
+def contract(g: Walk) -> Contracted:
+    nodes, call = g.nodes, g.call
+    # Parameters: the cells' own first (layer by layer, in attribute order: U, W, b), then the rest.
+    rank: dict[int, int] = {}
+    for cell in g.cells:
+        for value in vars(cell).values():
+            rank.setdefault(id(value), len(rank))
+    found = [n for n in nodes if is_param(n)]
+    params = sorted(found, key=lambda p: rank.get(id(p), len(rank)))  # stable: graph order for the rest
+    param_index = {id(p): i for i, p in enumerate(params)}
+
+    # Ops on parameters alone (W.T, V * 2) stand for those parameters: drawn as edge labels, not nodes.
+    derived: dict[int, tuple[int, ...]] = {}
+    for n in nodes:
+        if n._op is None:
+            continue
+        found: list[int] = []
+        for p in n._parents:
+            if is_param(p):
+                found.append(param_index[id(p)])
+            elif id(p) in derived:
+                found.extend(derived[id(p)])
+            elif not (p._op is None and p.ndim == 0):  # a number is fine, anything else is data
+                break
+        else:
+            if found:
+                derived[id(n)] = tuple(dict.fromkeys(found))
+
+    def is_data(t: Tensor) -> bool:
+        return not is_param(t) and id(t) not in derived and not (t._op is None and t.ndim == 0)
+
+    # Hidden states: made in a cell call and leaving it.
+    state_ids: set[int] = set()
+    for n in nodes:
+        c = call[id(n)]
+        if n._op is None or c is None or id(n) in derived:
+            continue
+        if n._retain or n is g.root or any(call[id(u)] is not c for u in g.consumers[id(n)]):
+            state_ids.add(id(n))
+
+    # Which tensors depend on a hidden state (parents come first, so one pass).
+    depends: set[int] = set()
+    for n in nodes:
+        if id(n) in state_ids or any(id(p) in depends for p in n._parents):
+            depends.add(id(n))
+
+    # Inputs: data entering a cell call from outside (a leaf is data wherever it was made: an
+    # array passed to a cell becomes a leaf inside the call).
+    input_ids: set[int] = set()
+    for n in nodes:
+        c = call[id(n)]
+        if n._op is None or c is None:
+            continue
+        for p in n._parents:
+            if id(p) in state_ids or id(p) in input_ids or not is_data(p):
+                continue
+            if p._op is None or (call[id(p)] is not c and id(p) not in depends):
+                input_ids.add(id(p))
+
+    # Outputs ŷ: a weight applied to something computed from a hidden state, outside the cells.
+    def weights_of(n: Tensor) -> list[int]:
+        out: list[int] = []
+        for p in n._parents:
+            if is_param(p):
+                out.append(param_index[id(p)])
+            elif id(p) in derived:
+                out.extend(derived[id(p)])
+        return [i for i in out if params[i].ndim >= 2]
+
+    candidates: set[int] = set()
+    for n in nodes:
+        if (n._op is None or call[id(n)] is not None or id(n) in state_ids or id(n) in derived
+                or id(n) not in depends or not weights_of(n)):
+            continue
+        while True:  # take in a bias added right after (x @ V.T + c)
+            users = g.consumers[id(n)]
+            if len(users) != 1 or call[id(users[0])] is not None:
+                break
+            others = [p for p in users[0]._parents if p is not n]
+            if not others or any(is_data(p) for p in others):
+                break
+            n = users[0]
+        candidates.add(id(n))
+    below: set[int] = set()  # has a candidate among its descendants
+    for n in reversed(nodes):
+        if any(id(u) in candidates or id(u) in below for u in g.consumers[id(n)]):
+            below.add(id(n))
+    output_ids = {i for i in candidates if i not in below}
+
+    keys: list[Key] = []
+    for n in nodes:
+        i = id(n)
+        if i in state_ids:
+            keys.append(Key(n, STATE, layer=g.layer[id(call[i].module)]))
+        elif i in input_ids:
+            keys.append(Key(n, INPUT))
+        elif n is g.root:
+            keys.append(Key(n, ROOT))
+        elif i in output_ids:
+            keys.append(Key(n, OUTPUT))
+        elif n.name is not None and is_data(n):
+            keys.append(Key(n, NAMED))
+    key_of = {id(k.node): j for j, k in enumerate(keys)}
+
+    edges = _edges(keys, key_of, weights_of, derived)
+    result = Contracted(g, keys, edges, params, param_index, derived)
+    _place(result, key_of)
+    return result
+
+
+def _edges(keys, key_of, weights_of, derived) -> dict[tuple[int, int], frozenset[int]]:
+    """For each key tensor, walk back through the ops it was made of until other key tensors,
+    collecting the weights met on each way. A (tensor, weights so far) pair is entered once, so
+    each op is visited a small, bounded number of times."""
+    edges: dict[tuple[int, int], frozenset[int]] = {}
+    for j, key in enumerate(keys):
+        if key.node._op is None:
+            continue
+        stack = [(key.node, frozenset(weights_of(key.node)))]
+        seen: set[tuple[int, frozenset[int]]] = set()
+        while stack:
+            n, carried = stack.pop()
+            for p in n._parents:
+                source = key_of.get(id(p))
+                if source is not None:
+                    edges[(source, j)] = edges.get((source, j), frozenset()) | carried
+                elif p._op is None or id(p) in derived:
+                    continue  # a parameter (already counted where it is used) or a constant
+                else:
+                    more = carried | frozenset(weights_of(p))
+                    if (id(p), more) not in seen:
+                        seen.add((id(p), more))
+                        stack.append((p, more))
+    return dict(sorted(edges.items(), key=lambda e: (e[0][1], e[0][0])))  # by target, then source
+
+
+def _place(c: Contracted, key_of: dict[int, int]) -> None:
+    """Steps, layers and slots of the key tensors; initial states told apart from inputs."""
+    g, keys = c.walk, c.keys
+    sources: dict[int, list[int]] = {}
+    targets: dict[int, list[int]] = {}
+    for (s, t) in c.edges:
+        sources.setdefault(t, []).append(s)
+        targets.setdefault(s, []).append(t)
+
+    # States: step of their call; slot = order among the states of the same call.
+    per_call: dict[int, int] = {}
+    for k in keys:
+        if k.role == STATE:
+            call = g.call[id(k.node)]
+            k.step = k.sub = g.step[id(call)]
+            k.slot = per_call.get(id(call), 0)
+            per_call[id(call)] = k.slot + 1
+
+    # Weights on the recurrence of each layer: (from slot, to slot) -> weights, from state to state.
+    recurrent: dict[int, set[tuple[int, int, frozenset[int]]]] = {}
+    for (s, t), w in c.edges.items():
+        a, b = keys[s], keys[t]
+        if a.role == STATE and b.role == STATE and a.layer == b.layer and a.step != b.step:
+            recurrent.setdefault(a.layer, set()).add((a.slot, b.slot, w))
+
+    for j, k in enumerate(keys):
+        if k.role != INPUT:
+            continue
+        outs = [keys[t] for t in targets.get(j, []) if keys[t].role == STATE]
+        if not outs:
+            continue
+        k.step = min(o.step for o in outs)
+        k.sub = k.step
+        slot = _initial_slot(j, outs, targets.get(j, []), c, recurrent, g)
+        if slot is not None:
+            k.role, k.layer, k.slot, k.sub, k.step = INIT, outs[0].layer, slot, k.step - 1, None
+
+    # Outputs and named tensors sit in a step when everything they come from does.
+    for j, k in enumerate(keys):
+        if k.role in (OUTPUT, NAMED):
+            steps = {keys[s].step for s in sources.get(j, [])}
+            steps.discard(None)
+            if len(steps) == 1:
+                k.step = k.sub = steps.pop()
+
+
+def _initial_slot(j, outs, target_ids, c: Contracted, recurrent, g) -> int | None:
+    """The state slot an input stands for, if it enters its cell the way a previous state does."""
+    layers = {o.layer for o in outs}
+    if len(layers) != 1:
+        return None
+    layer = layers.pop()
+    patterns = recurrent.get(layer)
+    if not patterns:  # a single step: only the shapes can tell
+        cell = g.cells[layer - 1]
+        hidden, inp = getattr(cell, "hidden_size", None), getattr(cell, "input_size", None)
+        shape = c.keys[j].node.shape
+        return 0 if hidden != inp and shape and shape[-1] == hidden else None
+    slots: set[int] | None = None
+    for t in target_ids:
+        o = c.keys[t]
+        if o.role != STATE:
+            continue
+        w = c.edges[(j, t)]
+        fits = {a for (a, b, pw) in patterns if b == o.slot and pw == w}
+        slots = fits if slots is None else slots & fits
+    return min(slots) if slots else None

@@ -1,0 +1,49 @@
+"""`draw_graph`: the entry point that reads an output's graph and builds one of the views."""
+from __future__ import annotations
+
+import graphviz
+
+from ..tensor import Tensor
+from . import views
+from .contract import contract
+from .walk import walk
+
+VIEWS = ("unfolded", "folded", "ops")
+RANKDIRS = ("LR", "RL", "TB", "BT")
+
+
+def draw_graph(output: Tensor, view: str = "unfolded", show_grads: bool = False, max_steps: int | None = None,
+               rankdir: str = "LR") -> graphviz.Digraph:
+    """Draw the graph that produced `output` (usually the loss).
+
+    view:
+      "unfolded"  the textbook figure: inputs x_t, hidden states a_t, outputs ŷ_t and the loss,
+                  edges labelled with the shared weights met on the way (U, W, V), one cluster
+                  `cluster_t{k}` labelled "t = k" per time step (steps count from 1);
+      "folded"    the recurrence drawn once: the hidden state has a self-loop labelled W;
+      "ops"       every primitive op with its output shape, clustered by time step.
+    show_grads: after loss.backward(), show ‖∂L/∂a_t‖ on each hidden state, coloured on a log scale.
+    max_steps:  draw only the first and last steps (about max_steps/2 each) and one "… n steps …" node.
+    rankdir:    the direction time runs: "LR" (default), "RL", "TB" or "BT".
+
+    Time steps are the calls of recurrent cells found in the graph, so a plain Python loop over a
+    cell is enough. Returns a graphviz.Digraph: `.source` is the DOT text (no Graphviz program
+    needed), Jupyter shows it inline, and `tinygrad_rnn.viz.render` writes it to a file.
+    The graph is only read, never changed.
+    """
+    if not isinstance(output, Tensor):
+        raise TypeError(f"draw_graph: expected a Tensor, got {type(output).__name__}")
+    if view not in VIEWS:
+        raise ValueError(f"draw_graph: view must be one of {', '.join(VIEWS)}; got {view!r}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"draw_graph: rankdir must be one of {', '.join(RANKDIRS)}; got {rankdir!r}")
+    if max_steps is not None and (not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 1):
+        raise ValueError(f"draw_graph: max_steps must be a positive integer or None, got {max_steps!r}")
+    c = contract(walk(output))
+    if view == "unfolded":
+        return views.unfolded(c, show_grads, max_steps, rankdir)
+    if view == "folded":
+        if show_grads:
+            raise ValueError("draw_graph: show_grads needs a view with time steps ('unfolded' or 'ops')")
+        return views.folded(c, rankdir)
+    return views.ops(c, show_grads, max_steps, rankdir)

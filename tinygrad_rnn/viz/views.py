@@ -1,0 +1,365 @@
+"""The three pictures, built as graphviz.Digraph objects (DOT text; no Graphviz program needed).
+
+- unfolded: the contracted graph (x_t, a_t, ŷ_t, L), one cluster per time step, rows aligned;
+- folded: the same recurrence drawn once, the hidden state with a self-loop;
+- ops: every primitive op, clustered by time step, parameters drawn once.
+"""
+from __future__ import annotations
+
+import graphviz
+
+from .contract import INIT, INPUT, NAMED, OUTPUT, ROOT, STATE, Contracted
+from .names import key_ids, key_label, key_symbol, param_names
+from .style import (
+    OKABE_ITO,
+    ROLE_COLOURS,
+    ROLE_TINTS,
+    LogScale,
+    escape,
+    format_norm,
+    grad_norm,
+    html_label,
+    shape_text,
+    symbol,
+    text_colour_on,
+    viridis,
+)
+
+# The user's rankdir is the direction of time. In the textbook views Graphviz ranks are the rows
+# (x, a, ŷ, L), so time running left to right means rows stacked bottom to top.
+_ROWS_DIRECTION = {"LR": "BT", "RL": "BT", "TB": "LR", "BT": "LR"}
+ELIDED = "elided"
+_ROLE_TINT = {INPUT: "input", INIT: "state", STATE: "state", OUTPUT: "output", ROOT: "loss", NAMED: "named"}
+
+
+def elided_steps(steps: list[int], max_steps: int | None) -> set[int]:
+    """The steps left out so that about max_steps/2 first and last steps remain."""
+    if max_steps is None or len(steps) <= max_steps:
+        return set()
+    head, tail = (max_steps + 1) // 2, max_steps // 2
+    return set(steps[head:len(steps) - tail])
+
+
+def _new_graph(name: str, rankdir: str) -> graphviz.Digraph:
+    dot = graphviz.Digraph(name=name)
+    dot.attr("graph", newrank="true", rankdir=rankdir, nodesep="0.3", ranksep="0.45",
+             fontname="Helvetica", fontsize="12")
+    dot.attr("node", fontname="Times-Roman", fontsize="14", penwidth="1.1")
+    dot.attr("edge", fontname="Times-Italic", fontsize="13", arrowsize="0.7", color="#444444")
+    return dot
+
+
+def _weights_label(weights, names: list[str]) -> str:
+    return ", ".join(names[i] for i in sorted(weights))
+
+
+def _rows(c: Contracted) -> dict[int, int]:
+    """Row of each key tensor, bottom to top: inputs, each (layer, slot) of states, outputs, loss."""
+    state_rows = sorted({(k.layer, k.slot) for k in c.keys if k.role in (STATE, INIT)})
+    index = {r: i + 1 for i, r in enumerate(state_rows)}
+    rows = {}
+    for j, k in enumerate(c.keys):
+        if k.role == INPUT:
+            rows[j] = 0
+        elif k.role in (STATE, INIT):
+            rows[j] = index[(k.layer, k.slot)]
+        elif k.role == OUTPUT:
+            rows[j] = len(state_rows) + 1
+        elif k.role == ROOT:
+            rows[j] = len(state_rows) + 2
+    return rows
+
+
+def _grad_norms(c: Contracted, shown) -> dict[int, float | None]:
+    states = [j for j, k in enumerate(c.keys) if k.role == STATE and shown(j)]
+    if not states:
+        raise ValueError("draw_graph(show_grads=True): no hidden states found in this graph "
+                         "(no recurrent-cell calls); gradients through time need a cell")
+    norms = {j: grad_norm(c.keys[j].node) for j in states}
+    if all(n is None for n in norms.values()):
+        raise ValueError("draw_graph(show_grads=True): the hidden states have no gradients yet; call "
+                         "loss.backward() first (each hidden state then keeps ∂L/∂a_t in .grad)")
+    return norms
+
+
+def _legend(names: list[str], c: Contracted, scale: LogScale | None) -> str:
+    rows = ['<TR><TD COLSPAN="2"><B>shared parameters</B></TD></TR>']
+    for name, p in zip(names, c.params):
+        rows.append(f'<TR><TD ALIGN="LEFT"><I>{escape(name)}</I></TD><TD ALIGN="RIGHT">{shape_text(p.shape)}</TD></TR>')
+    if scale is not None:
+        cells = "".join(f'<TD BGCOLOR="{viridis(i / 4)}" WIDTH="14"> </TD>' for i in range(5))
+        rows.append('<TR><TD COLSPAN="2"><B>‖∂L/∂a<SUB>t</SUB>‖</B> (log scale)</TD></TR>')
+        rows.append(f'<TR><TD COLSPAN="2"><TABLE BORDER="0" CELLSPACING="0"><TR>{cells}</TR></TABLE></TD></TR>')
+        rows.append(f'<TR><TD ALIGN="LEFT">{format_norm(10 ** scale.low)}</TD>'
+                    f'<TD ALIGN="RIGHT">{format_norm(10 ** scale.high)}</TD></TR>')
+    return ('<<TABLE BORDER="1" STYLE="ROUNDED" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" COLOR="#999999">'
+            + "".join(rows) + "</TABLE>>")
+
+
+def _attach_legend(dot: graphviz.Digraph, names: list[str], c: Contracted, scale: LogScale | None) -> None:
+    """The legend is the graph's own label (bottom right): it lists each parameter once and takes
+    no place in the rows of the figure."""
+    if c.params or scale is not None:
+        dot.attr("graph", label=_legend(names, c, scale), labelloc="b", labeljust="r", fontsize="11")
+
+
+def unfolded(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: str) -> graphviz.Digraph:
+    keys, ids, names = c.keys, key_ids(c), param_names(c)
+    steps = sorted({k.step for k in keys if k.step is not None})
+    hidden = elided_steps(steps, max_steps)
+
+    def shown(j: int) -> bool:
+        return keys[j].step not in hidden
+
+    def drawn(j: int) -> str:
+        return ids[j] if shown(j) else ELIDED
+
+    rows = _rows(c)
+    norms = _grad_norms(c, shown) if show_grads else {}
+    scale = LogScale([n for n in norms.values() if n is not None]) if show_grads else None
+
+    dot = _new_graph("unfolded", _ROWS_DIRECTION[rankdir])
+    dot.attr("node", shape="circle", style="filled", margin="0.03", width="0.5")
+    if not c.walk.cells:
+        dot.node("note", label="no recurrent-cell calls in this graph: nothing to unfold (try view='ops')",
+                 shape="plaintext", style="", fontname="Helvetica", fontsize="11")
+
+    def node_attrs(j: int) -> dict:
+        k = keys[j]
+        label, fill = key_label(c, k), ROLE_TINTS[_ROLE_TINT[k.role]]
+        attrs = {}
+        if j in norms:
+            n = norms[j]
+            label += f'<BR/><FONT POINT-SIZE="9">{"no grad" if n is None else format_norm(n)}</FONT>'
+            fill = OKABE_ITO["grey"] if n is None else scale.colour(n)
+            attrs["fontcolor"] = text_colour_on(fill)
+            attrs["tooltip"] = f"‖∂L/∂{key_symbol(c, k)}‖ = {'no grad' if n is None else n}"
+        if k.role == ROOT:
+            attrs["shape"] = "doublecircle" if k.node.size == 1 else "box"
+        elif k.role == NAMED:
+            attrs["shape"] = "box"
+            attrs["style"] = "rounded,filled"
+        return {"label": html_label(label), "fillcolor": fill, **attrs}
+
+    by_step: dict[int, list[int]] = {}
+    outside: list[int] = []
+    for j, k in enumerate(keys):
+        if k.step is None:
+            outside.append(j)
+        elif shown(j):
+            by_step.setdefault(k.step, []).append(j)
+
+    for j in outside:  # initial states first, so they sit left of step 1
+        if keys[j].role == INIT:
+            dot.node(ids[j], **node_attrs(j))
+    elision_emitted = False
+    for s in steps:
+        if s in hidden:
+            if not elision_emitted:
+                dot.node(ELIDED, label=f"… {len(hidden)} steps …", shape="box", style="dashed,rounded",
+                         fontname="Helvetica", fontsize="12", width="0.8", color="#777777")
+                elision_emitted = True
+            continue
+        with dot.subgraph(name=f"cluster_t{s}") as sub:
+            sub.attr(label=f"t = {s}", style="rounded", color="#AAAAAA", fontname="Helvetica",
+                     fontsize="11", fontcolor="#555555", labeljust="c")
+            for j in by_step[s]:
+                sub.node(ids[j], **node_attrs(j))
+    for j in outside:
+        if keys[j].role != INIT:
+            dot.node(ids[j], **node_attrs(j))
+
+    # One row per kind of tensor, across all the step clusters (newrank lets rank=same do that).
+    row_members: dict[int, list[str]] = {}
+    for j in sorted(rows, key=lambda j: (keys[j].sub if keys[j].sub is not None else -1, j)):  # time order
+        if shown(j):
+            row_members.setdefault(rows[j], []).append(ids[j])
+    elision_row = None
+    if elision_emitted:
+        # the elision node sits in the first layer's (last) state row, where the W edges run
+        elision_row = max((rows[j] for j, k in enumerate(keys) if k.role == STATE and k.layer == 1), default=None)
+        if elision_row is not None:
+            row_members.setdefault(elision_row, []).append(ELIDED)
+    for r in sorted(row_members):
+        if len(row_members[r]) > 1:
+            with dot.subgraph() as same:
+                same.attr(rank="same")
+                for node_id in row_members[r]:
+                    same.node(node_id)
+
+    # Edges, with elided steps folded into the one elision node.
+    merged: dict[tuple[str, str], tuple[frozenset, int | None, int | None]] = {}
+    for (s, t), w in c.edges.items():
+        a, b = drawn(s), drawn(t)
+        if a == b:
+            continue
+        ra = rows.get(s) if a != ELIDED else elision_row
+        rb = rows.get(t) if b != ELIDED else elision_row
+        old = merged.get((a, b))
+        merged[(a, b)] = ((old[0] if old else frozenset()) | w, ra, rb)
+    reverse_time = rankdir in ("RL", "BT")
+    for (a, b), (w, ra, rb) in merged.items():
+        attrs = {"label": _weights_label(w, names)} if w else {}
+        if ELIDED in (a, b):
+            attrs["style"] = "dashed"
+            if ra != rb:  # a plain dashed line: labels and loose ends here upset dot's ordering
+                attrs.pop("label", None)
+        elif ra is not None and rb is not None and ra > rb:
+            attrs["constraint"] = "false"  # an edge back down the rows (LSTM: h_{t-1} -> c_t)
+        if reverse_time and ra is not None and ra == rb:
+            dot.edge(b, a, dir="back", **attrs)  # same row: swap ends so time runs the other way
+        else:
+            dot.edge(a, b, **attrs)
+
+    _attach_legend(dot, names, c, scale)
+    return dot
+
+
+def folded(c: Contracted, rankdir: str) -> graphviz.Digraph:
+    """One node per kind of tensor (x, a per layer, ŷ, L); the recurrence is a self-loop."""
+    names, rows = param_names(c), _rows(c)
+    multi = len(c.walk.cells) > 1
+    cls: dict[int, tuple] = {}
+    for j, k in enumerate(c.keys):
+        if k.role == INPUT:
+            cls[j] = ("x",)
+        elif k.role == STATE:
+            cls[j] = ("state", k.layer, k.slot)
+        elif k.role == OUTPUT:
+            cls[j] = ("yhat",)
+        elif k.role == ROOT:
+            cls[j] = ("L",)
+
+    dot = _new_graph("folded", _ROWS_DIRECTION[rankdir])
+    dot.attr("node", shape="circle", style="filled", width="0.5")
+    ids: dict[tuple, str] = {}
+    row_of: dict[tuple, int] = {}
+    for j, key in cls.items():
+        if key in ids:
+            continue
+        k = c.keys[j]
+        sym = key_symbol(c, k)
+        node_id = {"x": "x", "yhat": "yhat", "L": "L"}.get(key[0]) or sym + (str(k.layer) if multi else "")
+        ids[key] = node_id
+        row_of[key] = rows[j]
+        sup = f"({k.layer})" if multi and k.role == STATE else None
+        attrs = {"shape": "doublecircle"} if k.role == ROOT else {}
+        label = key_label(c, k) if k.role == ROOT else symbol(sym, None, sup)
+        dot.node(node_id, label=html_label(label), fillcolor=ROLE_TINTS[_ROLE_TINT[k.role]], **attrs)
+
+    merged: dict[tuple[tuple, tuple], frozenset] = {}
+    for (s, t), w in c.edges.items():
+        if s in cls and t in cls:
+            pair = (cls[s], cls[t])
+            merged[pair] = merged.get(pair, frozenset()) | w
+    for (a, b), w in merged.items():
+        attrs = {"label": _weights_label(w, names)} if w else {}
+        if a == b:
+            attrs["headport"], attrs["tailport"] = ("e", "e") if rankdir in ("LR", "RL") else ("s", "s")
+        elif row_of[a] > row_of[b]:
+            attrs["constraint"] = "false"
+        dot.edge(ids[a], ids[b], **attrs)
+    _attach_legend(dot, names, c, None)
+    return dot
+
+
+def ops(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: str) -> graphviz.Digraph:
+    """Every primitive op (name and output shape), clustered by time step."""
+    g = c.walk
+    names = param_names(c)
+    role_of = {id(k.node): k.role for k in c.keys}
+    key_of = {id(k.node): k for k in c.keys}
+    key_step = {id(k.node): k.step for k in c.keys if k.step is not None}
+
+    # Steps of the ops: a cell call's step; outside the cells, an input's step, or the one step
+    # shared by everything an op is computed from (ŷ_t and its bias belong to step t).
+    step: dict[int, int | None] = {}
+    for n in g.nodes:
+        s = g.step_of(n) if g.call[id(n)] is not None and n._op is not None else key_step.get(id(n))
+        if s is None and n._op is not None:
+            found = {step.get(id(p)) for p in n._parents if p._op is not None or id(p) in role_of}
+            if len(found) == 1:
+                s = found.pop()
+        step[id(n)] = s
+    steps = sorted({s for s in step.values() if s is not None})
+    hidden = elided_steps(steps, max_steps)
+    norms = _grad_norms(c, lambda j: c.keys[j].step not in hidden) if show_grads else {}
+    scale = LogScale([n for n in norms.values() if n is not None]) if show_grads else None
+    norm_of = {id(c.keys[j].node): n for j, n in norms.items()}
+
+    dot = _new_graph("ops", rankdir)
+    dot.attr("graph", ranksep="0.3", nodesep="0.2")
+    dot.attr("node", shape="box", style="rounded,filled", fontname="Helvetica", fontsize="10", margin="0.06,0.03",
+             height="0.3")
+    dot.attr("edge", arrowsize="0.5")
+
+    ids: dict[int, str] = {}
+    for i, n in enumerate(g.nodes):
+        ids[id(n)] = ELIDED if step[id(n)] in hidden else f"n{i}"
+
+    def attrs_of(n) -> dict:
+        role = role_of.get(id(n))
+        if n._op is None and id(n) in c.param_index:
+            return {"label": html_label(f"<B>{escape(names[c.param_index[id(n)]])}</B><BR/>{shape_text(n.shape)}"),
+                    "fillcolor": ROLE_COLOURS["parameter"], "shape": "box", "style": "filled"}
+        if n._op is None:
+            if n.ndim == 0 and role is None:
+                return {"label": escape(f"{n.data.item():.4g}"), "fillcolor": ROLE_COLOURS["constant"],
+                        "shape": "ellipse", "fontsize": "9"}
+            title = key_label(c, key_of[id(n)]) if role else escape(n.name or "data")
+            return {"label": html_label(f"{title}<BR/>{shape_text(n.shape)}"), "fillcolor": ROLE_COLOURS["input"]}
+        fill = {STATE: ROLE_COLOURS["state"], OUTPUT: ROLE_COLOURS["output"], ROOT: ROLE_COLOURS["loss"],
+                INPUT: ROLE_COLOURS["input"]}.get(role, ROLE_COLOURS["op"])
+        body = f"<B>{escape(n._op)}</B><BR/>{shape_text(n.shape)}"
+        if role in (STATE, OUTPUT, ROOT, INPUT) or n.name:
+            body = f"{key_label(c, key_of[id(n)]) if role else escape(n.name)}: " + body
+        extra = {}
+        if id(n) in norm_of:
+            norm = norm_of[id(n)]
+            body += f'<BR/>‖∂L/∂·‖ = {"no grad" if norm is None else format_norm(norm)}'
+            fill = OKABE_ITO["grey"] if norm is None else scale.colour(norm)
+            extra["fontcolor"] = text_colour_on(fill)
+        return {"label": html_label(body), "fillcolor": fill, **extra}
+
+    by_step: dict[int, list] = {}
+    for n in g.nodes:
+        s = step[id(n)]
+        if s is None:
+            dot.node(ids[id(n)], **attrs_of(n))
+        elif s not in hidden:
+            by_step.setdefault(s, []).append(n)
+    elision_emitted = False
+    for s in steps:
+        if s in hidden:
+            if not elision_emitted:
+                dot.node(ELIDED, label=f"… {len(hidden)} steps …", shape="box", style="dashed,rounded",
+                         fillcolor="white", color="#777777")
+                elision_emitted = True
+            continue
+        with dot.subgraph(name=f"cluster_t{s}") as sub:
+            sub.attr(label=f"t = {s}", style="rounded", color="#AAAAAA", fontname="Helvetica", fontsize="11")
+            for n in by_step[s]:
+                sub.node(ids[id(n)], **attrs_of(n))
+
+    drawn: set[tuple[str, str]] = set()
+    for n in g.nodes:
+        b = ids[id(n)]
+        for p in n._parents:
+            a = ids[id(p)]
+            if a != b and (a, b) not in drawn:
+                drawn.add((a, b))
+                dot.edge(a, b, **({"style": "dashed"} if ELIDED in (a, b) else {}))
+
+    with dot.subgraph(name="cluster_legend") as legend:
+        legend.attr(label="legend", style="rounded", color="#999999", fontname="Helvetica", fontsize="11")
+        entries = [("parameter", "parameter"), ("input", "input"), ("hidden state", "state"),
+                   ("output ŷ", "output"), ("loss", "loss"), ("op", "op"), ("constant", "constant")]
+        previous = None
+        for label, role in entries:
+            node_id = f"legend_{role}"
+            legend.node(node_id, label=label, fillcolor=ROLE_COLOURS[role])
+            if previous:
+                legend.edge(previous, node_id, style="invis")
+            previous = node_id
+    return dot
+
