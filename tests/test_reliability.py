@@ -145,3 +145,15 @@ def test_graph_is_freed_by_reference_counting_alone():
         assert probe() is None
     finally:
         gc.enable()
+
+
+def test_optimizer_step_with_a_bad_grad_changes_no_parameter():
+    from tinygrad_rnn.optim import SGD
+    layer = Linear(2, 3, rng=0)
+    before = [p.data.copy() for p in layer.parameters()]
+    layer.weight.grad = np.ones((3, 2), np.float32)   # fine, and first in the list
+    layer.bias.grad = np.ones(5, np.float32)          # wrong shape
+    with pytest.raises(ValueError, match=r"grad has shape \(5,\)"):
+        SGD(layer.parameters(), lr=0.1).step()
+    for p, old in zip(layer.parameters(), before):
+        np.testing.assert_array_equal(p.data, old)

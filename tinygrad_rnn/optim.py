@@ -65,12 +65,13 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> None:
+        for k, p in enumerate(self.params):  # check every grad first: no half-applied update
+            if p.grad is not None and p.grad.shape != p.shape:
+                raise ValueError(f"{type(self).__name__}.step: parameter {k} has shape {p.shape} but its grad "
+                                 f"has shape {p.grad.shape}")
         for k, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            if p.grad.shape != p.shape:
-                raise ValueError(f"{type(self).__name__}.step: parameter {k} has shape {p.shape} but its grad "
-                                 f"has shape {p.grad.shape}")
             state = self.state[k]
             if not state:
                 state.update({name: np.zeros(p.shape, np.float64) for name in self._buffers})
