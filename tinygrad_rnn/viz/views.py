@@ -130,7 +130,10 @@ def unfolded(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: st
         attrs = {}
         if j in norms:
             n = norms[j]
-            label += f'<BR/><FONT POINT-SIZE="9">{"no grad" if n is None else format_norm(n)}</FONT>'
+            # a table keeps the subscript of a_t clear of the number below it
+            label = ('<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="2">'
+                     f'<TR><TD>{label}</TD></TR><TR><TD><FONT POINT-SIZE="9">'
+                     f'{"no grad" if n is None else format_norm(n)}</FONT></TD></TR></TABLE>')
             fill = OKABE_ITO["grey"] if n is None else scale.colour(n)
             attrs["fontcolor"] = text_colour_on(fill)
             attrs["tooltip"] = f"‖∂L/∂{key_symbol(c, k)}‖ = {'no grad' if n is None else n}"
