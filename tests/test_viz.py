@@ -269,11 +269,15 @@ def test_show_grads_makes_vanishing_visible():
     assert 'fillcolor="#FDE725"' in last    # the high end
 
 
-def test_folded_view_refuses_grads():
-    loss, _ = with_rnn("rnn", T=2)
-    loss.backward()
-    with pytest.raises(ValueError, match="show_grads"):
+def test_folded_view_shows_the_range_of_grads():
+    loss, model = with_rnn("rnn", T=3)
+    with pytest.raises(ValueError, match="backward"):
         draw_graph(loss, view="folded", show_grads=True)
+    loss.backward()
+    from tinygrad_rnn.viz.style import format_norm
+    norms = [float(np.linalg.norm(a.grad)) for a in model.states]
+    source = draw_graph(loss, view="folded", show_grads=True).source
+    assert f"{format_norm(min(norms))} … {format_norm(max(norms))}" in source
 
 
 # ----------------------------------------------------------------------------------------------
@@ -390,3 +394,23 @@ def test_linear_output_layer_in_a_loop():
     e = edges(draw_graph(loss).source)
     assert e[("a_2", "yhat_2")] == "weight"
     assert e[("a_1", "a_2")] == "W"
+
+
+def test_embedded_tokens_are_the_inputs():
+    from tinygrad_rnn import Embedding
+    emb, cell = Embedding(10, 3, rng=0), RNNCell(3, 4, rng=0)
+    tokens = np.array([[1], [4], [7]])  # (T, batch)
+    a = None
+    for t in range(3):
+        a = cell(emb(tokens[t]), a)
+    e = edges(draw_graph(a.sum()).source)
+    assert e[("x_2", "a_2")] == "U" and e[("a_1", "a_2")] == "W"
+
+
+def test_hidden_states_straight_into_the_loss():
+    rng = np.random.default_rng(0)
+    model = RNN(3, 4, rng=0)  # no output layer: the outputs are the hidden states
+    outputs, _ = model(rng.standard_normal((3, 1, 3)))
+    e = edges(draw_graph(F.mse_loss(outputs, np.zeros(outputs.shape))).source)
+    assert e[("a_3", "L")] == "" and e[("a_2", "a_3")] == "W"
+    assert not any(head.startswith("yhat") for _, head in e)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..nn.layers import Embedding
 from ..nn.module import Parameter
 from ..tensor import Tensor
 from .walk import Walk
@@ -47,6 +48,15 @@ def is_param(t: Tensor) -> bool:
     return isinstance(t, Parameter)
 
 
+def _inside_embedding(n: Tensor) -> bool:
+    scope = n._scope
+    while scope is not None:
+        if isinstance(scope.module, Embedding):
+            return True
+        scope = scope.parent
+    return False
+
+
 def contract(g: Walk) -> Contracted:
     nodes, call = g.nodes, g.call
     # Parameters: the cells' own first (layer by layer, in attribute order: U, W, b), then the rest.
@@ -59,9 +69,10 @@ def contract(g: Walk) -> Contracted:
     param_index = {id(p): i for i, p in enumerate(params)}
 
     # Ops on parameters alone (W.T, V * 2) stand for those parameters: drawn as edge labels, not nodes.
+    # An embedding lookup is an op on a parameter alone too, but its result is data (an input).
     derived: dict[int, tuple[int, ...]] = {}
     for n in nodes:
-        if n._op is None:
+        if n._op is None or _inside_embedding(n):
             continue
         found: list[int] = []
         for p in n._parents:

@@ -22,7 +22,8 @@ def draw_graph(output: Tensor, view: str = "unfolded", show_grads: bool = False,
                   `cluster_t{k}` labelled "t = k" per time step (steps count from 1);
       "folded"    the recurrence drawn once: the hidden state has a self-loop labelled W;
       "ops"       every primitive op with its output shape, clustered by time step.
-    show_grads: after loss.backward(), show ‖∂L/∂a_t‖ on each hidden state, coloured on a log scale.
+    show_grads: after loss.backward(), show ‖∂L/∂a_t‖ on each hidden state, coloured on a log scale
+                (the folded view shows the range over t on its one hidden state).
     max_steps:  draw only the first and last steps (about max_steps/2 each) and one "… n steps …" node.
     rankdir:    the direction time runs: "LR" (default), "RL", "TB" or "BT".
 
@@ -43,7 +44,5 @@ def draw_graph(output: Tensor, view: str = "unfolded", show_grads: bool = False,
     if view == "unfolded":
         return views.unfolded(c, show_grads, max_steps, rankdir)
     if view == "folded":
-        if show_grads:
-            raise ValueError("draw_graph: show_grads needs a view with time steps ('unfolded' or 'ops')")
-        return views.folded(c, rankdir)
+        return views.folded(c, show_grads, rankdir)
     return views.ops(c, show_grads, max_steps, rankdir)

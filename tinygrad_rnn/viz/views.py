@@ -53,6 +53,17 @@ def _weights_label(weights, names: list[str]) -> str:
     return ", ".join(names[i] for i in sorted(weights))
 
 
+def _stacked(*lines: str, small_from: int = 1) -> str:
+    """Lines of an HTML-like label as table rows, so a subscript never runs into the next line;
+    lines from `small_from` on are set smaller."""
+    rows = []
+    for i, line in enumerate(lines):
+        if i >= small_from:
+            line = f'<FONT POINT-SIZE="9">{line}</FONT>'
+        rows.append(f"<TR><TD>{line}</TD></TR>")
+    return '<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="1">' + "".join(rows) + "</TABLE>"
+
+
 def _rows(c: Contracted) -> dict[int, int]:
     """Row of each key tensor, bottom to top: inputs, each (layer, slot) of states, outputs, loss."""
     state_rows = sorted({(k.layer, k.slot) for k in c.keys if k.role in (STATE, INIT)})
@@ -130,10 +141,7 @@ def unfolded(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: st
         attrs = {}
         if j in norms:
             n = norms[j]
-            # a table keeps the subscript of a_t clear of the number below it
-            label = ('<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="2">'
-                     f'<TR><TD>{label}</TD></TR><TR><TD><FONT POINT-SIZE="9">'
-                     f'{"no grad" if n is None else format_norm(n)}</FONT></TD></TR></TABLE>')
+            label = _stacked(label, "no grad" if n is None else format_norm(n))
             fill = OKABE_ITO["grey"] if n is None else scale.colour(n)
             attrs["fontcolor"] = text_colour_on(fill)
             attrs["tooltip"] = f"‖∂L/∂{key_symbol(c, k)}‖ = {'no grad' if n is None else n}"
@@ -218,9 +226,11 @@ def unfolded(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: st
     return dot
 
 
-def folded(c: Contracted, rankdir: str) -> graphviz.Digraph:
-    """One node per kind of tensor (x, a per layer, ŷ, L); the recurrence is a self-loop."""
+def folded(c: Contracted, show_grads: bool, rankdir: str) -> graphviz.Digraph:
+    """One node per kind of tensor (x, a per layer, ŷ, L); the recurrence is a self-loop. With
+    show_grads a hidden state shows the smallest and largest ‖∂L/∂a_t‖ over the steps."""
     names, rows = param_names(c), _rows(c)
+    norms = _grad_norms(c, lambda j: True) if show_grads else {}
     multi = len(c.walk.cells) > 1
     cls: dict[int, tuple] = {}
     for j, k in enumerate(c.keys):
@@ -248,6 +258,12 @@ def folded(c: Contracted, rankdir: str) -> graphviz.Digraph:
         sup = f"({k.layer})" if multi and k.role == STATE else None
         attrs = {"shape": "doublecircle"} if k.role == ROOT else {}
         label = key_label(c, k) if k.role == ROOT else symbol(sym, None, sup)
+        if norms and k.role == STATE:
+            values = [n for j2, n in norms.items() if cls[j2] == key and n is not None]
+            if values:
+                label = _stacked(label, f"‖∂L/∂{escape(sym)}<SUB>t</SUB>‖: {format_norm(min(values))} … "
+                                        f"{format_norm(max(values))}")
+                attrs["shape"] = "ellipse"
         dot.node(node_id, label=html_label(label), fillcolor=ROLE_TINTS[_ROLE_TINT[k.role]], **attrs)
 
     merged: dict[tuple[tuple, tuple], frozenset] = {}
@@ -302,27 +318,26 @@ def ops(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: str) ->
 
     def attrs_of(n) -> dict:
         role = role_of.get(id(n))
+        shape = shape_text(n.shape)
         if n._op is None and id(n) in c.param_index:
-            return {"label": html_label(f"<B>{escape(names[c.param_index[id(n)]])}</B><BR/>{shape_text(n.shape)}"),
+            return {"label": html_label(_stacked(f"<B>{escape(names[c.param_index[id(n)]])}</B>", shape)),
                     "fillcolor": ROLE_COLOURS["parameter"], "shape": "box", "style": "filled"}
+        title = key_label(c, key_of[id(n)]) if role else (escape(n.name) if n.name else None)
         if n._op is None:
             if n.ndim == 0 and role is None:
                 return {"label": escape(f"{n.data.item():.4g}"), "fillcolor": ROLE_COLOURS["constant"],
                         "shape": "ellipse", "fontsize": "9"}
-            title = key_label(c, key_of[id(n)]) if role else escape(n.name or "data")
-            return {"label": html_label(f"{title}<BR/>{shape_text(n.shape)}"), "fillcolor": ROLE_COLOURS["input"]}
-        fill = {STATE: ROLE_COLOURS["state"], OUTPUT: ROLE_COLOURS["output"], ROOT: ROLE_COLOURS["loss"],
-                INPUT: ROLE_COLOURS["input"]}.get(role, ROLE_COLOURS["op"])
-        body = f"<B>{escape(n._op)}</B><BR/>{shape_text(n.shape)}"
-        if role in (STATE, OUTPUT, ROOT, INPUT) or n.name:
-            body = f"{key_label(c, key_of[id(n)]) if role else escape(n.name)}: " + body
+            return {"label": html_label(_stacked(title or "data", shape)), "fillcolor": ROLE_COLOURS["input"]}
+        fill = {STATE: ROLE_COLOURS["state"], INIT: ROLE_COLOURS["state"], OUTPUT: ROLE_COLOURS["output"],
+                ROOT: ROLE_COLOURS["loss"], INPUT: ROLE_COLOURS["input"]}.get(role, ROLE_COLOURS["op"])
+        lines = [f"{title}: <B>{escape(n._op)}</B>" if title else f"<B>{escape(n._op)}</B>", shape]
         extra = {}
         if id(n) in norm_of:
             norm = norm_of[id(n)]
-            body += f'<BR/>‖∂L/∂·‖ = {"no grad" if norm is None else format_norm(norm)}'
+            lines.append(f'‖∂L/∂·‖ = {"no grad" if norm is None else format_norm(norm)}')
             fill = OKABE_ITO["grey"] if norm is None else scale.colour(norm)
             extra["fontcolor"] = text_colour_on(fill)
-        return {"label": html_label(body), "fillcolor": fill, **extra}
+        return {"label": html_label(_stacked(*lines, small_from=2)), "fillcolor": fill, **extra}
 
     by_step: dict[int, list] = {}
     for n in g.nodes:
