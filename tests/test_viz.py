@@ -414,3 +414,10 @@ def test_hidden_states_straight_into_the_loss():
     e = edges(draw_graph(F.mse_loss(outputs, np.zeros(outputs.shape))).source)
     assert e[("a_3", "L")] == "" and e[("a_2", "a_3")] == "W"
     assert not any(head.startswith("yhat") for _, head in e)
+
+
+def test_ops_view_elides_the_constants_of_elided_steps_too():
+    loss, _ = with_rnn("gru", T=10)  # each GRU step makes a constant 1 for (1 - z)
+    source = draw_graph(loss, view="ops", max_steps=4).source
+    constants = re.findall(r'label=1 fillcolor="#DDDDDD"', source)
+    assert len(constants) == 4

@@ -294,7 +294,9 @@ def ops(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: str) ->
     # shared by everything an op is computed from (ŷ_t and its bias belong to step t).
     step: dict[int, int | None] = {}
     for n in g.nodes:
-        s = g.step_of(n) if g.call[id(n)] is not None and n._op is not None else key_step.get(id(n))
+        s = key_step.get(id(n))
+        if s is None and id(n) not in c.param_index:
+            s = g.step_of(n)  # made inside a cell call: an op, or a constant of that step
         if s is None and n._op is not None:
             found = {step.get(id(p)) for p in n._parents if p._op is not None or id(p) in role_of}
             if len(found) == 1:
