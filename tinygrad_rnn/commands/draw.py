@@ -9,7 +9,7 @@ from .. import functional as F
 from ..viz import draw_graph
 from .diagram import FORMATS, render
 from .errors import CLIError
-from .models import build_model
+from .models import build_model, cell_name
 
 INPUTS, HIDDEN, OUTPUTS = 3, 4, 2  # small, so the ops view stays readable
 
@@ -31,8 +31,6 @@ def run(args) -> int:
     if args.grads:
         loss.backward()
     graph = draw_graph(loss, view=args.view, show_grads=args.grads, max_steps=args.max_steps)
-    written, note = render(graph, path)
-    if note:
-        print(note)
-    print(f"Wrote {written} ({args.view} view of a {args.cell.upper()} over {args.steps} steps)")
+    written = render(graph, path)
+    print(f"Wrote {written} ({args.view} view of {cell_name(args.cell)} over {args.steps} steps)")
     return 0

@@ -1,9 +1,10 @@
 """`tinygrad-rnn gradflow`: how ‖∂L/∂a_t‖ shrinks or grows going back through time.
 
 The recurrent weight is set to ρ·Q with Q orthogonal (for LSTM and GRU, every gate's block), and the
-loss is read from the last hidden state only, so ‖∂L/∂a_t‖ shows what reaches step t from step T:
-for a tanh RNN it falls roughly like ρ^(T-t) (vanishing for ρ < 1, growing for larger ρ until
-the tanh saturates), while the LSTM's cell state and the GRU's gate-controlled update carry it further.
+loss is read from the last hidden state only, so ‖∂L/∂a_t‖ shows how much of the gradient at step T
+reaches step t. For a tanh RNN it falls at least like ρ^(T-t) (tanh' ≤ 1 shrinks it further);
+LSTM and GRU at initialisation, with their gates half open, pass back a share set by the gates
+rather than by ρ alone: the comparison shows the untrained cells as they are.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..diagnostics import hidden_grad_norms
+from ..diagnostics import hidden_grad_norms, plot_hidden_grad_norms
 from ..nn import RNN, init
 from .errors import CLIError
 from .outputs import PLOT_HINT
@@ -74,24 +75,16 @@ def _table(norms: dict, steps: int) -> str:
 
 def _plot(path: Path, norms: dict, args) -> str | None:
     try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
     except ImportError:
         return f"\nno plot: matplotlib is not installed ({PLOT_HINT})"
-    fig, ax = plt.subplots(figsize=(7, 4))
-    t = np.arange(1, args.steps + 1)
-    for cell, values in norms.items():
-        ax.semilogy(t, np.where(values > 0, values, np.nan), marker=".", label=cell.upper())
-    if "rnn" in norms and norms["rnn"][-1] > 0:
-        ax.semilogy(t, norms["rnn"][-1] * args.rho ** (args.steps - t), "k:", linewidth=1,
-                    label=f"ρ^(T−t), ρ = {args.rho:g}")
-    ax.set_xlabel("time step t")
-    ax.set_ylabel("‖∂L/∂a_t‖ (log scale)")
-    ax.set_title(f"Gradient reaching each step from the loss at T = {args.steps}")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend()
-    fig.tight_layout()
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = plot_hidden_grad_norms([(cell.upper(), values) for cell, values in norms.items()], ax=fig.add_subplot(),
+                                title=f"Gradient reaching each step from the loss at T = {args.steps}")
+    if "rnn" in norms and norms["rnn"][-1] > 0:  # the linear prediction, for comparison
+        t = np.arange(1, args.steps + 1)
+        ax.plot(t, norms["rnn"][-1] * args.rho ** (args.steps - t), "k:", linewidth=1,
+                label=f"ρ^(T−t), ρ = {args.rho:g}")
+        ax.legend(frameon=False)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return None

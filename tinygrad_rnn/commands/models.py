@@ -14,3 +14,8 @@ def build_model(cell: str, input_size: int, hidden: int, output_size: int, seed:
     if "rng" in inspect.signature(RNN).parameters:
         options["rng"] = np.random.default_rng(seed)
     return RNN(input_size, hidden, output_size=output_size, cell=cell, **options)
+
+
+def cell_name(cell: str) -> str:
+    """"an RNN", "an LSTM", "a GRU": for messages."""
+    return ("a " if cell == "gru" else "an ") + cell.upper()

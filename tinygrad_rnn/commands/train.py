@@ -17,17 +17,19 @@ from .diagram import draw_trained
 from .errors import CLIError
 from .generate import sample_text
 from .interrupt import StopOnInterrupt
-from .models import build_model
+from .models import build_model, cell_name
 from .outputs import new_run_dir, plot_history, write_config, write_history
 from .problems import make_problem
 from .progress import progress
 from .textfile import read_text
+from .threads import use_one_blas_thread
 
 EXIT_INTERRUPTED = 130  # the shell's convention for a run stopped by Ctrl-C
 EVAL_BATCH = 1000
 
 
 def run(args) -> int:
+    use_one_blas_thread()
     if args.text is not None:
         args.text = str(Path(args.text).resolve())  # so --resume finds it from anywhere
     if args.resume:
@@ -85,8 +87,7 @@ def _prepare_out(out: Path) -> None:
 def _headline(config: dict, problem, model, step: int) -> str:
     start = f", resuming at step {step}" if step else ""
     data = f", seq-len {config['seq_len']}" if config["task"] == "char" else f", T = {config['seq_len']}"
-    article = "a" if config["cell"] == "gru" else "an"
-    return (f"Training {article} {config['cell'].upper()} on the {config['task']} task: hidden {config['hidden']}, "
+    return (f"Training {cell_name(config['cell'])} on the {config['task']} task: hidden {config['hidden']}, "
             f"{model.num_parameters():,} parameters{data}, batch {config['batch']}, "
             f"{config['steps']} steps, Adam lr {config['lr']:g}, seed {config['seed']}{start}")
 
@@ -123,11 +124,7 @@ def _write_outputs(out: Path, config: dict, problem, model, history: list) -> li
         print(missing, file=sys.stderr)
     else:
         written.append("loss.png")
-    diagram, note = draw_trained(model, problem, out / "unrolled.svg")
-    if note:
-        print(note, file=sys.stderr)
-    if diagram:
-        written.append(diagram.name)
+    written.append(draw_trained(model, problem, out / "unrolled.svg").name)
     return written
 
 
