@@ -215,6 +215,8 @@ def reshape(a, shape=()):
 
 @primitive
 def transpose(a, axes=()):
+    if all(-a.ndim <= ax < a.ndim for ax in axes):  # negative axes count from the end, as in NumPy
+        axes = tuple(int(ax) % a.ndim for ax in axes)
     if sorted(axes) != list(range(a.ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation for a tensor of shape {a.shape}")
     inverse = tuple(np.argsort(axes))

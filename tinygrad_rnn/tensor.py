@@ -297,10 +297,18 @@ def _axis(axis):
 def _index_data(index):
     """Indices may hold tensors (e.g. targets); the op needs plain arrays."""
     if isinstance(index, Tensor):
-        return index.data
+        return _positions(index)
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(_positions(i) if isinstance(i, Tensor) else i for i in index)
     return index
+
+
+def _positions(t: Tensor) -> np.ndarray:
+    """Tensors hold floats, so a tensor used as an index must hold whole numbers: integer positions."""
+    positions = t.data.astype(np.intp)
+    if not np.array_equal(positions, t.data):
+        raise IndexError(f"a tensor used as an index must hold whole numbers, got {t.data}")
+    return positions
 
 
 # ----------------------------------------------------------------------------------------------
