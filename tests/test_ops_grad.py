@@ -93,6 +93,16 @@ def test_binary_ops_broadcast(name, data):
     check_grads(data, fn, a, b, requires_grad=data.draw(needs_grad(2)), expected=reference(a, b))
 
 
+def test_pow_with_exponent_zero_has_zero_gradient_at_zero():
+    t = Tensor(np.array([0.0, 2.0]), requires_grad=True)
+    (t ** 0).backward(np.ones(2))
+    np.testing.assert_array_equal(t.grad, [0.0, 0.0])
+    a, b = Tensor(np.zeros(3), requires_grad=True), Tensor(np.array([0.0, 1.0, 2.0]), requires_grad=True)
+    (a ** b).backward(np.ones(3))
+    np.testing.assert_array_equal(a.grad, [0.0, 1.0, 0.0])   # b a^(b-1) at a = 0
+    np.testing.assert_array_equal(b.grad, [0.0, 0.0, 0.0])   # a^b log a, taken as 0 at a = 0
+
+
 REFLECTED = {  # name: (function of the tensor t and the constant c, values of t, values of c)
     "2 + t": (lambda t, c: 2 + t, None, None),
     "2 - t": (lambda t, c: 2 - t, None, None),

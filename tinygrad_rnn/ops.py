@@ -66,7 +66,13 @@ def pow_(a, b):
         with np.errstate(divide="ignore", invalid="ignore"):
             return g * np.where(a == 0, 0, out * np.log(np.where(a == 0, 1, a)))
 
-    return out, (lambda g: g * b * a ** (b - 1), d_b)
+    def d_a(g):  # b a^(b-1); taken as 0 where b == 0 (a^0 is constant, even at a == 0)
+        if np.any(b == 0):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return g * np.where(b == 0, 0, b * a ** (b - 1))
+        return g * b * a ** (b - 1)
+
+    return out, (d_a, d_b)
 
 
 @primitive
