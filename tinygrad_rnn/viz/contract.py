@@ -64,8 +64,7 @@ def contract(g: Walk) -> Contracted:
     for cell in g.cells:
         for value in vars(cell).values():
             rank.setdefault(id(value), len(rank))
-    found = [n for n in nodes if is_param(n)]
-    params = sorted(found, key=lambda p: rank.get(id(p), len(rank)))  # stable: graph order for the rest
+    params = sorted((n for n in nodes if is_param(n)), key=lambda p: rank.get(id(p), len(rank)))  # stable sort
     param_index = {id(p): i for i, p in enumerate(params)}
 
     # Ops on parameters alone (W.T, V * 2) stand for those parameters: drawn as edge labels, not nodes.
@@ -74,17 +73,17 @@ def contract(g: Walk) -> Contracted:
     for n in nodes:
         if n._op is None or _inside_embedding(n):
             continue
-        found: list[int] = []
+        met: list[int] = []
         for p in n._parents:
             if is_param(p):
-                found.append(param_index[id(p)])
+                met.append(param_index[id(p)])
             elif id(p) in derived:
-                found.extend(derived[id(p)])
+                met.extend(derived[id(p)])
             elif not (p._op is None and p.ndim == 0):  # a number is fine, anything else is data
                 break
         else:
-            if found:
-                derived[id(n)] = tuple(dict.fromkeys(found))
+            if met:
+                derived[id(n)] = tuple(dict.fromkeys(met))
 
     def is_data(t: Tensor) -> bool:
         return not is_param(t) and id(t) not in derived and not (t._op is None and t.ndim == 0)
@@ -132,15 +131,16 @@ def contract(g: Walk) -> Contracted:
         if (n._op is None or call[id(n)] is not None or id(n) in state_ids or id(n) in derived
                 or id(n) not in depends or not weights_of(n)):
             continue
+        out = n
         while True:  # take in a bias added right after (x @ V.T + c)
-            users = g.consumers[id(n)]
+            users = g.consumers[id(out)]
             if len(users) != 1 or call[id(users[0])] is not None:
                 break
-            others = [p for p in users[0]._parents if p is not n]
+            others = [p for p in users[0]._parents if p is not out]
             if not others or any(is_data(p) for p in others):
                 break
-            n = users[0]
-        candidates.add(id(n))
+            out = users[0]
+        candidates.add(id(out))
     below: set[int] = set()  # has a candidate among its descendants
     for n in reversed(nodes):
         if any(id(u) in candidates or id(u) in below for u in g.consumers[id(n)]):

@@ -9,7 +9,8 @@ from .contract import contract
 from .walk import walk
 
 VIEWS = ("unfolded", "folded", "ops")
-RANKDIRS = ("LR", "RL", "TB", "BT")
+RANKDIRS = ("LR", "TB")           # the direction time runs in the textbook views
+OPS_RANKDIRS = ("LR", "RL", "TB", "BT")  # the direction data flows in the ops view
 
 
 def draw_graph(output: Tensor, view: str = "unfolded", show_grads: bool = False, max_steps: int | None = None,
@@ -25,7 +26,7 @@ def draw_graph(output: Tensor, view: str = "unfolded", show_grads: bool = False,
     show_grads: after loss.backward(), show ‖∂L/∂a_t‖ on each hidden state, coloured on a log scale
                 (the folded view shows the range over t on its one hidden state).
     max_steps:  draw only the first and last steps (about max_steps/2 each) and one "… n steps …" node.
-    rankdir:    the direction time runs: "LR" (default), "RL", "TB" or "BT".
+    rankdir:    the direction time runs: "LR" (default) or "TB"; the ops view also takes "RL" and "BT".
 
     Time steps are the calls of recurrent cells found in the graph, so a plain Python loop over a
     cell is enough. Returns a graphviz.Digraph: `.source` is the DOT text (no Graphviz program
@@ -36,8 +37,10 @@ def draw_graph(output: Tensor, view: str = "unfolded", show_grads: bool = False,
         raise TypeError(f"draw_graph: expected a Tensor, got {type(output).__name__}")
     if view not in VIEWS:
         raise ValueError(f"draw_graph: view must be one of {', '.join(VIEWS)}; got {view!r}")
-    if rankdir not in RANKDIRS:
-        raise ValueError(f"draw_graph: rankdir must be one of {', '.join(RANKDIRS)}; got {rankdir!r}")
+    allowed = OPS_RANKDIRS if view == "ops" else RANKDIRS
+    if rankdir not in allowed:
+        raise ValueError(f"draw_graph: rankdir for the {view} view must be one of {', '.join(allowed)}; "
+                         f"got {rankdir!r}")
     if max_steps is not None and (not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 1):
         raise ValueError(f"draw_graph: max_steps must be a positive integer or None, got {max_steps!r}")
     c = contract(walk(output))

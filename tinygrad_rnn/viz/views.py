@@ -27,7 +27,7 @@ from .style import (
 
 # The user's rankdir is the direction of time. In the textbook views Graphviz ranks are the rows
 # (x, a, ŷ, L), so time running left to right means rows stacked bottom to top.
-_ROWS_DIRECTION = {"LR": "BT", "RL": "BT", "TB": "LR", "BT": "LR"}
+_ROWS_DIRECTION = {"LR": "BT", "TB": "LR"}
 ELIDED = "elided"
 _ROLE_TINT = {INPUT: "input", INIT: "state", STATE: "state", OUTPUT: "output", ROOT: "loss", NAMED: "named"}
 
@@ -118,14 +118,35 @@ def unfolded(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: st
     keys, ids, names = c.keys, key_ids(c), param_names(c)
     steps = sorted({k.step for k in keys if k.step is not None})
     hidden = elided_steps(steps, max_steps)
+    rows = _rows(c)
 
     def shown(j: int) -> bool:
         return keys[j].step not in hidden
 
-    def drawn(j: int) -> str:
-        return ids[j] if shown(j) else ELIDED
+    # Elided steps fold into one "… n steps …" node in the first layer's state row, where the W
+    # edges run; any other row passing through them gets a small "⋯" of its own, so that every row
+    # stays one chain from left to right (dot keeps the steps in order that way).
+    main_row = max((rows[j] for j, k in enumerate(keys) if k.role == STATE and k.layer == 1), default=None)
 
-    rows = _rows(c)
+    def drawn(j: int) -> tuple[str, int | None]:
+        """DOT id and row of key j, or of the elision node standing for it."""
+        if shown(j):
+            return ids[j], rows.get(j)
+        r = rows.get(j)
+        if r is None or r == main_row:
+            return ELIDED, main_row
+        return f"{ELIDED}_{r}", r
+
+    merged: dict[tuple[str, str], tuple[frozenset, int | None, int | None]] = {}
+    for (s, t), w in c.edges.items():
+        if not shown(s) and not shown(t):
+            continue  # inside the elided steps
+        (a, ra), (b, rb) = drawn(s), drawn(t)
+        old = merged.get((a, b))
+        merged[(a, b)] = ((old[0] if old else frozenset()) | w, ra, rb)
+    row_elisions = sorted({(r, n) for (a, b), (_, ra, rb) in merged.items()
+                           for n, r in ((a, ra), (b, rb)) if n.startswith(ELIDED + "_")})
+
     norms = _grad_norms(c, shown) if show_grads else {}
     scale = LogScale([n for n in norms.values() if n is not None]) if show_grads else None
 
@@ -169,6 +190,8 @@ def unfolded(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: st
             if not elision_emitted:
                 dot.node(ELIDED, label=f"… {len(hidden)} steps …", shape="box", style="dashed,rounded",
                          fontname="Helvetica", fontsize="12", width="0.8", color="#777777")
+                for _, node_id in row_elisions:
+                    dot.node(node_id, label="⋯", shape="plaintext", style="", fontname="Helvetica", width="0.3")
                 elision_emitted = True
             continue
         with dot.subgraph(name=f"cluster_t{s}") as sub:
@@ -180,17 +203,20 @@ def unfolded(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: st
         if keys[j].role != INIT:
             dot.node(ids[j], **node_attrs(j))
 
-    # One row per kind of tensor, across all the step clusters (newrank lets rank=same do that).
-    row_members: dict[int, list[str]] = {}
-    for j in sorted(rows, key=lambda j: (keys[j].sub if keys[j].sub is not None else -1, j)):  # time order
+    # One row per kind of tensor, across all the step clusters (newrank lets rank=same do that),
+    # listed in time order with the elision in its place: dot starts from this order.
+    middle = min(hidden) if hidden else None
+    placed: list[tuple[float, int, str, int]] = []
+    for j, r in rows.items():
         if shown(j):
-            row_members.setdefault(rows[j], []).append(ids[j])
-    elision_row = None
-    if elision_emitted:
-        # the elision node sits in the first layer's (last) state row, where the W edges run
-        elision_row = max((rows[j] for j, k in enumerate(keys) if k.role == STATE and k.layer == 1), default=None)
-        if elision_row is not None:
-            row_members.setdefault(elision_row, []).append(ELIDED)
+            placed.append((keys[j].sub if keys[j].sub is not None else -1, j, ids[j], r))
+    if elision_emitted and main_row is not None:
+        placed.append((middle, -1, ELIDED, main_row))
+    for r, node_id in row_elisions:
+        placed.append((middle, -1, node_id, r))
+    row_members: dict[int, list[str]] = {}
+    for _, _, node_id, r in sorted(placed):
+        row_members.setdefault(r, []).append(node_id)
     for r in sorted(row_members):
         if len(row_members[r]) > 1:
             with dot.subgraph() as same:
@@ -198,27 +224,22 @@ def unfolded(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: st
                 for node_id in row_members[r]:
                     same.node(node_id)
 
-    # Edges, with elided steps folded into the one elision node.
-    merged: dict[tuple[str, str], tuple[frozenset, int | None, int | None]] = {}
-    for (s, t), w in c.edges.items():
-        a, b = drawn(s), drawn(t)
-        if a == b:
-            continue
-        ra = rows.get(s) if a != ELIDED else elision_row
-        rb = rows.get(t) if b != ELIDED else elision_row
-        old = merged.get((a, b))
-        merged[(a, b)] = ((old[0] if old else frozenset()) | w, ra, rb)
-    reverse_time = rankdir in ("RL", "BT")
+    # The elision nodes of all rows form one column, like a step of their own.
+    column = sorted([(r, node_id) for r, node_id in row_elisions]
+                    + ([(main_row, ELIDED)] if elision_emitted and main_row is not None else []))
+    for (_, upper), (_, lower) in zip(column, column[1:]):
+        dot.edge(upper, lower, style="invis")
+
     for (a, b), (w, ra, rb) in merged.items():
         attrs = {"label": _weights_label(w, names)} if w else {}
-        if ELIDED in (a, b):
+        if a.startswith(ELIDED) or b.startswith(ELIDED):
             attrs["style"] = "dashed"
-            if ra != rb:  # a plain dashed line: labels and loose ends here upset dot's ordering
+            if ra != rb:  # between rows a dashed line stands for several kinds of edges: no label
                 attrs.pop("label", None)
-        elif ra is not None and rb is not None and ra > rb:
-            attrs["constraint"] = "false"  # an edge back down the rows (LSTM: h_{t-1} -> c_t)
-        if reverse_time and ra is not None and ra == rb:
-            dot.edge(b, a, dir="back", **attrs)  # same row: swap ends so time runs the other way
+        # An edge back down the rows (LSTM: h_{t-1} -> c_t) is written head first with dir=back
+        # (drawn the same way round): the rows keep their order, and so dot keeps the steps in order.
+        if ra is not None and rb is not None and ra > rb:
+            dot.edge(b, a, dir="back", **attrs)
         else:
             dot.edge(a, b, **attrs)
 
