@@ -426,3 +426,25 @@ def test_ops_view_elides_the_constants_of_elided_steps_too():
     source = draw_graph(loss, view="ops", max_steps=4).source
     constants = re.findall(r'label=1 fillcolor="#DDDDDD"', source)
     assert len(constants) == 4
+
+
+@needs_dot
+@pytest.mark.parametrize("kind, layers, max_steps, rankdir", [
+    ("lstm", 1, None, "LR"), ("lstm", 2, 4, "LR"), ("rnn", 2, 5, "TB"), ("gru", 2, 4, "LR"), ("lstm", 1, 7, "TB"),
+])
+def test_dot_keeps_every_row_in_time_order(kind, layers, max_steps, rankdir):
+    """Laid out by dot, each row (x_t, each state, ŷ_t, with the elision in its place) runs in
+    time order: the picture reads left to right (or top to bottom) like the textbook figure."""
+    loss, _ = with_rnn(kind, T=12, num_layers=layers)
+    dot = draw_graph(loss, max_steps=max_steps, rankdir=rankdir)
+    position = {}
+    for line in dot.pipe(format="plain").decode().splitlines():
+        parts = line.split()
+        if parts[0] == "node":
+            position[parts[1].strip('"')] = (float(parts[2]), float(parts[3]))
+    rows = re.findall(r"\{\s*rank=same\s+([^}]*)\}", dot.source)
+    assert len(rows) >= 3
+    for row in rows:
+        names = row.split()
+        along = [position[n][0] if rankdir == "LR" else -position[n][1] for n in names]
+        assert along == sorted(along), names
