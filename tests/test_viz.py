@@ -436,14 +436,32 @@ def test_dot_keeps_every_row_in_time_order(kind, layers, max_steps, rankdir):
     """Laid out by dot, each row (x_t, each state, ŷ_t, with the elision in its place) runs in
     time order: the picture reads left to right (or top to bottom) like the textbook figure."""
     loss, _ = with_rnn(kind, T=12, num_layers=layers)
-    dot = draw_graph(loss, max_steps=max_steps, rankdir=rankdir)
+    assert_rows_in_time_order(draw_graph(loss, max_steps=max_steps, rankdir=rankdir), rankdir)
+
+
+@needs_dot
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_dot_keeps_a_given_initial_state_first(kind, rankdir):
+    cell = CELLS[kind](3, 4, rng=0)
+    state = (np.zeros((1, 4)), np.zeros((1, 4))) if kind == "lstm" else np.zeros((1, 4))
+    loss = 0.0
+    for t in range(6):
+        state = cell(np.full((1, 3), 0.1 * t), state)
+        loss = loss + (state[0] if kind == "lstm" else state).sum()
+    dot = draw_graph(loss, rankdir=rankdir)
+    assert f"{STATE[kind]}_0 [" in dot.source
+    assert_rows_in_time_order(dot, rankdir)
+
+
+def assert_rows_in_time_order(dot, rankdir):
     position = {}
     for line in dot.pipe(format="plain").decode().splitlines():
         parts = line.split()
         if parts[0] == "node":
             position[parts[1].strip('"')] = (float(parts[2]), float(parts[3]))
     rows = re.findall(r"\{\s*rank=same\s+([^}]*)\}", dot.source)
-    assert len(rows) >= 3
+    assert len(rows) >= 2
     for row in rows:
         names = row.split()
         along = [position[n][0] if rankdir == "LR" else -position[n][1] for n in names]

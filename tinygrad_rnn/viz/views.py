@@ -9,7 +9,7 @@ from __future__ import annotations
 import graphviz
 
 from .contract import INIT, INPUT, NAMED, OUTPUT, ROOT, STATE, Contracted
-from .names import key_ids, key_label, key_symbol, param_names
+from .names import key_ids, key_label, key_symbol, param_names, state_symbols
 from .style import (
     OKABE_ITO,
     ROLE_COLOURS,
@@ -137,13 +137,19 @@ def unfolded(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: st
             return ELIDED, main_row
         return f"{ELIDED}_{r}", r
 
+    def time(j: int) -> float:
+        sub = keys[j].sub if shown(j) else min(hidden)
+        return float("inf") if sub is None else sub
+
     merged: dict[tuple[str, str], tuple[frozenset, int | None, int | None]] = {}
+    edge_time: dict[tuple[str, str], tuple[float, float]] = {}
     for (s, t), w in c.edges.items():
         if not shown(s) and not shown(t):
             continue  # inside the elided steps
         (a, ra), (b, rb) = drawn(s), drawn(t)
         old = merged.get((a, b))
         merged[(a, b)] = ((old[0] if old else frozenset()) | w, ra, rb)
+        edge_time[(a, b)] = min(edge_time.get((a, b), (float("inf"),) * 2), (time(t), time(s)))
     row_elisions = sorted({(r, n) for (a, b), (_, ra, rb) in merged.items()
                            for n, r in ((a, ra), (b, rb)) if n.startswith(ELIDED + "_")})
 
@@ -181,9 +187,12 @@ def unfolded(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: st
         elif shown(j):
             by_step.setdefault(k.step, []).append(j)
 
-    for j in outside:  # initial states first, so they sit left of step 1
-        if keys[j].role == INIT:
-            dot.node(ids[j], **node_attrs(j))
+    initial = [j for j in outside if keys[j].role == INIT]
+    if initial:  # boxed (invisibly) like a step, so dot keeps them before step 1
+        with dot.subgraph(name="cluster_initial") as sub:
+            sub.attr(style="invis")
+            for j in initial:
+                sub.node(ids[j], **node_attrs(j))
     elision_emitted = False
     for s in steps:
         if s in hidden:
@@ -224,13 +233,20 @@ def unfolded(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: st
                 for node_id in row_members[r]:
                     same.node(node_id)
 
+    # An initial state of a one-state cell is tied to the first input by an invisible edge: without
+    # it dot may put it after the last step when time runs downwards (found by trying layouts).
+    first_inputs = [ids[j] for j, k in enumerate(keys) if k.role == INPUT and shown(j) and k.step == min(steps)]
+    for j in initial:
+        if first_inputs and len(state_symbols(c.walk.cells[keys[j].layer - 1])) == 1:
+            dot.edge(ids[j], first_inputs[0], style="invis")
+
     # The elision nodes of all rows form one column, like a step of their own.
     column = sorted([(r, node_id) for r, node_id in row_elisions]
                     + ([(main_row, ELIDED)] if elision_emitted and main_row is not None else []))
     for (_, upper), (_, lower) in zip(column, column[1:]):
         dot.edge(upper, lower, style="invis")
 
-    for (a, b), (w, ra, rb) in merged.items():
+    for (a, b), (w, ra, rb) in sorted(merged.items(), key=lambda e: edge_time[e[0]]):  # dot starts from this order
         attrs = {"label": _weights_label(w, names)} if w else {}
         if a.startswith(ELIDED) or b.startswith(ELIDED):
             attrs["style"] = "dashed"
