@@ -35,7 +35,7 @@ class CharProblem:
     """Predict the next character of a text. The loss is the cross-entropy in nats per character."""
 
     name = "char"
-    metric = "loss"
+    metric = "cross-entropy (nats/char)"
 
     def __init__(self, text: str, seq_len: int, batch: int, vocab: Vocab | None = None) -> None:
         self.vocab = vocab or Vocab.from_text(text)
@@ -88,7 +88,7 @@ class CopyProblem:
     """Repeat 10 symbols after a delay of T blanks; cross-entropy per step over all T + 20 steps."""
 
     name = "copy"
-    metric = "loss"
+    metric = "cross-entropy"
     input_size, output_size = copy_task.NUM_INPUTS, copy_task.NUM_CLASSES
 
     def __init__(self, delay: int, batch: int) -> None:
