@@ -462,7 +462,10 @@ def assert_rows_in_time_order(dot, rankdir):
             position[parts[1].strip('"')] = (float(parts[2]), float(parts[3]))
     rows = re.findall(r"\{\s*rank=same\s+([^}]*)\}", dot.source)
     assert len(rows) >= 2
+    across = []
     for row in rows:
         names = row.split()
         along = [position[n][0] if rankdir == "LR" else -position[n][1] for n in names]
         assert along == sorted(along), names
+        across.append(position[names[0]][1] if rankdir == "LR" else position[names[0]][0])
+    assert across == sorted(across)  # and the rows stack in order: x_t first, the outputs last

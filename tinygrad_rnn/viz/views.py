@@ -187,12 +187,21 @@ def unfolded(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: st
         elif shown(j):
             by_step.setdefault(k.step, []).append(j)
 
+    # Initial states, boxed (invisibly) like a step, go before step 1. Where dot puts such a box
+    # depends on where it is written: first, except when time runs downwards through one-state
+    # cells (found by laying out every kind of cell both ways; a test checks it).
     initial = [j for j in outside if keys[j].role == INIT]
-    if initial:  # boxed (invisibly) like a step, so dot keeps them before step 1
+
+    def write_initial() -> None:
         with dot.subgraph(name="cluster_initial") as sub:
             sub.attr(style="invis")
             for j in initial:
                 sub.node(ids[j], **node_attrs(j))
+
+    initial_last = bool(initial) and rankdir == "TB" and all(
+        len(state_symbols(c.walk.cells[keys[j].layer - 1])) == 1 for j in initial)
+    if initial and not initial_last:
+        write_initial()
     elision_emitted = False
     for s in steps:
         if s in hidden:
@@ -208,6 +217,8 @@ def unfolded(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: st
                      fontsize="11", fontcolor="#555555", labeljust="c")
             for j in by_step[s]:
                 sub.node(ids[j], **node_attrs(j))
+    if initial_last:
+        write_initial()
     for j in outside:
         if keys[j].role != INIT:
             dot.node(ids[j], **node_attrs(j))
@@ -232,13 +243,6 @@ def unfolded(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: st
                 same.attr(rank="same")
                 for node_id in row_members[r]:
                     same.node(node_id)
-
-    # An initial state of a one-state cell is tied to the first input by an invisible edge: without
-    # it dot may put it after the last step when time runs downwards (found by trying layouts).
-    first_inputs = [ids[j] for j, k in enumerate(keys) if k.role == INPUT and shown(j) and k.step == min(steps)]
-    for j in initial:
-        if first_inputs and len(state_symbols(c.walk.cells[keys[j].layer - 1])) == 1:
-            dot.edge(ids[j], first_inputs[0], style="invis")
 
     # The elision nodes of all rows form one column, like a step of their own.
     column = sorted([(r, node_id) for r, node_id in row_elisions]
