@@ -150,34 +150,67 @@ def _graph_freed_error(node: Tensor) -> RuntimeError:
 def toposort(root: Tensor) -> list[Tensor]:
     """Nodes that require grad and lead to `root`, inputs before the ops that use them.
 
-    Depth-first with an explicit stack: a 100,000-step chain needs no recursion. Each node is
-    entered once (`entered`), and appended after all of its parents.
+    A tensor's inputs exist before it does, so the order in which tensors were made (`_created`,
+    a counter) is a topological order: walk the graph once with a growing list (no recursion,
+    nothing allocated per edge), then sort by it.
     """
-    order: list[Tensor] = []
-    entered: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)
-            continue
-        if id(node) in entered:
-            continue
-        entered.add(id(node))
-        if node._op is not None and node._vjps is None:
+    nodes: list[Tensor] = [root]
+    seen: set[int] = {id(root)}
+    for node in nodes:  # `nodes` grows while it is walked: a breadth-first walk without a queue
+        if node._vjps is None and node._op is not None:
             raise _graph_freed_error(node)
-        stack.append((node, True))
         for parent in node._parents:
-            if parent.requires_grad and id(parent) not in entered:
-                stack.append((parent, False))
-    return order
+            if parent.requires_grad and id(parent) not in seen:
+                seen.add(id(parent))
+                nodes.append(parent)
+    nodes.sort(key=_creation_order)
+    return nodes
 
 
-def _accumulate(pending: dict, owned: set, node: Tensor, grad: np.ndarray) -> None:
-    """Add `grad` into the gradient waiting for `node`. A buffer we allocated ourselves is added to
-    in place; one that came from a vjp (it may be the upstream gradient itself) is never written."""
+def _creation_order(node: Tensor) -> int:
+    return node._created
+
+
+class IndexedGrad:
+    """A gradient that is zero except at `index`: what indexing (`t[idx]`) passes back.
+
+    The engine adds `values` into the input's gradient buffer in place, so taking T slices of a
+    (T, B, H) tensor costs O(T·B·H) in backward, not T full-size zero arrays.
+    """
+
+    __slots__ = ("shape", "dtype", "index", "values", "basic")
+
+    def __init__(self, shape: tuple, dtype, index, values: np.ndarray, basic: bool) -> None:
+        self.shape, self.dtype, self.index, self.values, self.basic = shape, dtype, index, values, basic
+
+    def add_to(self, full: np.ndarray) -> None:
+        if self.basic:  # ints and slices select each element once
+            full[self.index] += self.values
+        else:           # integer arrays and masks may repeat an element: accumulate
+            np.add.at(full, self.index, self.values)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        full = np.zeros(self.shape, dtype or self.dtype)
+        self.add_to(full)
+        return full
+
+
+def _accumulate(pending: dict, owned: set, node: Tensor, grad) -> None:
+    """Add `grad` into the gradient waiting for `node`, first reducing a broadcast gradient to the
+    node's shape. A buffer we allocated ourselves (`owned`) is added to in place; one that came from
+    a vjp (it may be the upstream gradient itself) is never written."""
     key = id(node)
     current = pending.get(key)
+    data = node.data
+    if type(grad) is IndexedGrad:
+        if key not in owned:  # a buffer of our own, to write the selected elements into
+            current = np.zeros(data.shape, data.dtype) if current is None else current.astype(data.dtype)
+            pending[key] = current
+            owned.add(key)
+        grad.add_to(current)
+        return
+    if grad.shape != data.shape or grad.dtype != data.dtype:  # broadcasting happened
+        grad = reduce_to_shape(grad, data.shape, data.dtype)
     if current is None:
         pending[key] = grad
     elif key in owned:
@@ -227,7 +260,7 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool,
             for parent, vjp in zip(node._parents, vjps):
                 if not parent.requires_grad or (relevant is not None and id(parent) not in relevant):
                     continue  # no work at all for branches that need no gradient
-                g = reduce_to_shape(vjp(grad), parent.data.shape, parent.data.dtype)
+                g = vjp(grad)
                 if anomaly:
                     _check_finite_grad(node, parent, g)
                 _accumulate(pending, owned, parent, g)

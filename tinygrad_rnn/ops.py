@@ -10,8 +10,11 @@ these; they never write backward code.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from .autograd import IndexedGrad
 from .tensor import primitive
 
 
@@ -174,21 +177,29 @@ def clip(a, low=None, high=None):
 # ---------------------------------------------------------------------------------------------
 # Reductions
 # ---------------------------------------------------------------------------------------------
+def _spread(g: np.ndarray, shape: tuple, kept: tuple) -> np.ndarray:
+    """A reduction's gradient: `g` (reduced to `kept`, the shape with size-1 reduced axes) copied
+    over the input's shape. Plain C-level calls: this runs once per loss term."""
+    out = np.empty(shape, g.dtype)
+    out[...] = g.reshape(kept)
+    return out
+
+
 @primitive
 def sum_(a, axis=None, keepdims=False):
     axes = _normalize_axis(axis, a.ndim)
     shape = a.shape
-    return np.sum(a, axis=axes, keepdims=keepdims), (
-        lambda g: np.broadcast_to(_expand_reduced(g, axes, keepdims), shape),)
+    kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
+    return np.add.reduce(a, axis=axes, keepdims=keepdims), (lambda g: _spread(g, shape, kept),)
 
 
 @primitive
 def mean(a, axis=None, keepdims=False):
     axes = _normalize_axis(axis, a.ndim)
     shape = a.shape
-    count = int(np.prod([shape[i] for i in axes])) if axes else 1
-    return np.mean(a, axis=axes, keepdims=keepdims), (
-        lambda g: np.broadcast_to(_expand_reduced(g, axes, keepdims) / count, shape),)
+    kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
+    count = math.prod(shape[i] for i in axes)
+    return np.add.reduce(a, axis=axes, keepdims=keepdims) / count, (lambda g: _spread(g / count, shape, kept),)
 
 
 @primitive
@@ -243,16 +254,9 @@ def getitem(a, index=None):
     except IndexError as exc:
         raise IndexError(f"indexing a tensor of shape {a.shape}: {exc}") from None
     shape, dtype, basic = a.shape, a.dtype, _is_basic_index(index)
-
-    def d_a(g):
-        full = np.zeros(shape, dtype)
-        if basic:
-            full[index] = g
-        else:
-            np.add.at(full, index, g)  # repeated indices accumulate
-        return full
-
-    return out, (d_a,)
+    # zero except at `index`: the engine adds g there in place, so T slices of a (T, B, H) tensor
+    # do not allocate T full-size gradients (repeated array indices accumulate)
+    return out, (lambda g: IndexedGrad(shape, dtype, index, g, basic),)
 
 
 @primitive
@@ -286,6 +290,8 @@ def linear(x, w, b=None):
         out += b  # `out` is new, so adding in place is safe
 
     def d_w(g):
+        if g.ndim == 2 and x.ndim == 2:  # (batch, out) and (batch, in): the common case
+            return g.T @ x
         if g.ndim == 1:
             return np.outer(g, x)
         return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])

@@ -6,6 +6,7 @@ whole graph; autograd.py walks it backwards.
 """
 from __future__ import annotations
 
+import itertools
 import numbers
 from collections.abc import Callable
 
@@ -15,6 +16,7 @@ from . import autograd
 from .autograd import STATE
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_creation_counter = itertools.count()  # `Tensor._created`: creation order is a topological order
 
 
 def _to_array(data, dtype, requires_grad: bool) -> np.ndarray:
@@ -60,7 +62,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "_parents", "_vjps", "_op", "_scope",
-                 "_retain", "__weakref__")
+                 "_retain", "_created", "__weakref__")
     __array_priority__ = 1000.0
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
@@ -76,6 +78,7 @@ class Tensor:
         self._op: str | None = None
         self._scope = STATE.scope
         self._retain = False
+        self._created = next(_creation_counter)
 
     # -- construction on the hot path (no checks: ops produce arrays of the right dtype) --------
     @classmethod
@@ -90,6 +93,7 @@ class Tensor:
         t._op = None
         t._scope = STATE.scope
         t._retain = False
+        t._created = next(_creation_counter)
         return t
 
     @classmethod
@@ -104,6 +108,7 @@ class Tensor:
         t._op = op
         t._scope = STATE.scope
         t._retain = False
+        t._created = next(_creation_counter)
         return t
 
     # -- array-like views -----------------------------------------------------------------------
@@ -338,13 +343,11 @@ def primitive(forward: Callable) -> Callable:
     """
     op_name = forward.__name__.rstrip("_")
 
-    def op(*inputs, **options):
-        first = None
-        for x in inputs:
-            if isinstance(x, Tensor):
-                first = x
+    def op(*tensors, **options):
+        for x in tensors:
+            if not isinstance(x, Tensor):  # a number or array among the operands: make leaves
+                tensors = _operands(tensors)
                 break
-        tensors = tuple(x if isinstance(x, Tensor) else as_tensor(x, first) for x in inputs)
         arrays = [t.data for t in tensors]
         try:
             result, vjps = forward(*arrays, **options)
@@ -368,6 +371,12 @@ def primitive(forward: Callable) -> Callable:
     op.__doc__ = forward.__doc__
     op.forward = forward
     return op
+
+
+def _operands(inputs: tuple) -> tuple[Tensor, ...]:
+    """Constants become leaves with the dtype of the first tensor among the inputs."""
+    first = next((x for x in inputs if isinstance(x, Tensor)), None)
+    return tuple(x if isinstance(x, Tensor) else as_tensor(x, first) for x in inputs)
 
 
 from . import ops  # noqa: E402  (ops uses `primitive` above; Tensor's methods use ops)
