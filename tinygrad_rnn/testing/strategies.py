@@ -41,7 +41,13 @@ MAX_SIDE = 4
 @dataclass(frozen=True)
 class ValueRange:
     """Where elements may lie: in [low, high], at least `margin` away from each point of `avoid`,
-    and, with `distinct=True`, at least `margin` apart from each other (no ties)."""
+    and, with `distinct=True`, at least `margin` apart from each other (no ties).
+
+    Distinct values come from a grid of step `margin`, so an array can hold at most
+    (high - low) / margin + 1 of them: widen the range or shrink the margin for big arrays.
+
+    >>> big = ValueRange(-100.0, 100.0, margin=0.05, distinct=True)   # room for 4001 values
+    """
 
     low: float = -3.0
     high: float = 3.0
