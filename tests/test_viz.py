@@ -469,3 +469,14 @@ def assert_rows_in_time_order(dot, rankdir):
         assert along == sorted(along), names
         across.append(position[names[0]][1] if rankdir == "LR" else position[names[0]][0])
     assert across == sorted(across)  # and the rows stack in order: x_t first, the outputs last
+
+
+def test_user_names_cannot_clash_with_the_views_own_nodes():
+    cell = RNNCell(3, 4, rng=0)
+    a = None
+    for _ in range(12):
+        a = cell(np.ones((1, 3)), a)
+    out = (a * 2.0)
+    out.name = "elided"
+    source = draw_graph(out.sum(), max_steps=4).source
+    assert source.count("\telided [") == 1 and "\tt_elided [" in source

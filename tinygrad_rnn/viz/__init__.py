@@ -5,7 +5,8 @@
     render(dot, "rnn.svg")                 # .svg/.png/.pdf with Graphviz, else .dot text
 
 Modules: walk (reading the graph, time steps), contract (the textbook tensors and the weights on
-their edges), names, style (colours, labels), views (the DOT pictures), rendering (files).
+their edges), names and style (labels, colours), common, unfolded, folded and opsview (the DOT
+pictures), draw (the entry point), rendering (files).
 """
 from .draw import draw_graph
 from .rendering import render

@@ -4,8 +4,10 @@ from __future__ import annotations
 import graphviz
 
 from ..tensor import Tensor
-from . import views
 from .contract import contract
+from .folded import folded
+from .opsview import ops
+from .unfolded import unfolded
 from .walk import walk
 
 VIEWS = ("unfolded", "folded", "ops")
@@ -45,7 +47,7 @@ def draw_graph(output: Tensor, view: str = "unfolded", show_grads: bool = False,
         raise ValueError(f"draw_graph: max_steps must be a positive integer or None, got {max_steps!r}")
     c = contract(walk(output))
     if view == "unfolded":
-        return views.unfolded(c, show_grads, max_steps, rankdir)
+        return unfolded(c, show_grads, max_steps, rankdir)
     if view == "folded":
-        return views.folded(c, show_grads, rankdir)
-    return views.ops(c, show_grads, max_steps, rankdir)
+        return folded(c, show_grads, rankdir)
+    return ops(c, show_grads, max_steps, rankdir)

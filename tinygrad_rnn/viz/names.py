@@ -54,6 +54,8 @@ def key_ids(c: Contracted) -> list[str]:
             base = _state_symbol(c, key) + (str(key.layer) if multi else "")
         elif key.role == NAMED or (key.role == ROOT and key.node.name):
             base = re.sub(r"\W", "_", key.node.name or "t") or "t"
+            if base == "note" or base.startswith(("elided", "legend")):  # ids the views use themselves
+                base = "t_" + base
         else:
             base = {INPUT: "x", OUTPUT: "yhat", ROOT: "L"}[key.role]
         name = base if key.sub is None or key.role in (NAMED, ROOT) else f"{base}_{key.sub}"
