@@ -584,6 +584,17 @@ def test_strategies_respect_safe_values(op_name, data):
         assert gaps.min() >= vr.margin - 1e-12
 
 
+@given(data=st.data())
+def test_strategies_avoid_any_set_of_points(data):
+    points = tuple(data.draw(st.lists(st.floats(-2, 2), max_size=4), label="avoid"))
+    margin = data.draw(st.floats(0.01, 0.3), label="margin")
+    vr = tst.ValueRange(-3.0, 3.0, avoid=points, margin=margin)
+    a = data.draw(tst.arrays(values=vr), label="a")
+    assert np.all((a >= vr.low) & (a <= vr.high))
+    for point in points:
+        assert np.all(np.abs(a - point) >= margin * (1 - 1e-9))
+
+
 @given(tst.broadcastable_tensors(3), tst.rnn_configs(max_steps=3))
 def test_strategies_shapes(ts, cfg):
     assert len(ts) == 3 and all(isinstance(t, Tensor) and t.requires_grad for t in ts)

@@ -105,12 +105,26 @@ def _as_range(values) -> ValueRange:
     raise TypeError(f"values: expected an op name or a ValueRange, got {type(values).__name__}")
 
 
-def _push_away(x: float, vr: ValueRange) -> float:
-    """Move x out of the forbidden neighbourhoods, staying inside [low, high] when possible."""
-    for point in vr.avoid:
-        if abs(x - point) < vr.margin:
-            up, down = point + vr.margin, point - vr.margin
-            x = up if (x >= point and up <= vr.high) or down < vr.low else down
+def _forbidden(vr: ValueRange) -> list[tuple[float, float]]:
+    """The open neighbourhoods of the points to avoid, merged where they overlap, in order."""
+    merged: list[list[float]] = []
+    for point in sorted(vr.avoid):
+        lo, hi = point - vr.margin, point + vr.margin
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = hi
+        else:
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]
+
+
+def _push_away(x: float, vr: ValueRange, zones: list[tuple[float, float]]) -> float:
+    """Move x to the nearer edge of the forbidden zone it is in, staying inside [low, high] when
+    possible (the edges of merged zones are allowed values)."""
+    for lo, hi in zones:
+        if lo < x < hi:
+            if hi <= vr.high and (x - lo >= hi - x or lo < vr.low):
+                return hi
+            return lo
     return x
 
 
@@ -131,7 +145,10 @@ def elements(values=None) -> st.SearchStrategy[float]:
     if vr.distinct:
         return st.sampled_from(_grid(vr))
     floats = st.floats(vr.low, vr.high, allow_nan=False, allow_infinity=False)
-    return floats.map(lambda x: _push_away(x, vr)) if vr.avoid else floats
+    if not vr.avoid:
+        return floats
+    zones = _forbidden(vr)
+    return floats.map(lambda x: _push_away(x, vr, zones))
 
 
 # ----------------------------------------------------------------------------------------------
