@@ -1,6 +1,8 @@
 """`draw_graph`: the entry point that reads an output's graph and builds one of the views."""
 from __future__ import annotations
 
+import gc
+
 import graphviz
 
 from ..tensor import Tensor
@@ -45,9 +47,17 @@ def draw_graph(output: Tensor, view: str = "unfolded", show_grads: bool = False,
                          f"got {rankdir!r}")
     if max_steps is not None and (not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 1):
         raise ValueError(f"draw_graph: max_steps must be a positive integer or None, got {max_steps!r}")
-    c = contract(walk(output))
-    if view == "unfolded":
-        return unfolded(c, show_grads, max_steps, rankdir)
-    if view == "folded":
-        return folded(c, show_grads, rankdir)
-    return ops(c, show_grads, max_steps, rankdir)
+    # Reading a big graph makes many small dicts and sets; with the cycle collector on, Python
+    # would rescan the whole (large, acyclic) graph again and again while they are made.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        c = contract(walk(output))
+        if view == "unfolded":
+            return unfolded(c, show_grads, max_steps, rankdir)
+        if view == "folded":
+            return folded(c, show_grads, rankdir)
+        return ops(c, show_grads, max_steps, rankdir)
+    finally:
+        if collecting:
+            gc.enable()

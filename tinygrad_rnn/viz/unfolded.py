@@ -65,10 +65,10 @@ class _Unfolded:
     def _merge_edges(self):
         """Edges between drawn nodes, labels merged where elided steps fold into one node; and
         each edge's time (head's step, tail's step), the order they are written in."""
-        hidden = self.hidden
+        middle = min(self.hidden) if self.hidden else 0
 
         def time(j: int) -> float:
-            sub = self.keys[j].sub if self.shown(j) else min(hidden)
+            sub = self.keys[j].sub if self.shown(j) else middle
             return float("inf") if sub is None else sub
 
         merged: dict[tuple[str, str], tuple[frozenset, int | None, int | None]] = {}
