@@ -367,3 +367,12 @@ def test_getitem_values_match_numpy(a):
     np.testing.assert_array_equal(t[None].data, a[None])
     np.testing.assert_array_equal(t[a > 0].data, a[a > 0])
     np.testing.assert_array_equal(t[[0, 0, -1]].data, a[[0, 0, -1]])
+
+
+@pytest.mark.parametrize("other", ["a", None, object(), {"k": 1}], ids=["str", "None", "object", "dict"])
+def test_operands_that_are_not_numbers_raise_type_error(other):
+    t = Tensor([1.0, 2.0])
+    with pytest.raises(TypeError):
+        t + other
+    with pytest.raises(TypeError):
+        other * t
