@@ -146,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args) or 0
     except BrokenPipeError:  # e.g. `tinygrad-rnn sample ... | head`
         return 0
+    except KeyboardInterrupt:  # outside the training loop, which handles Ctrl-C itself
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
     except CLIError as error:
         return _fail(str(error), EXIT_USAGE)
     except (ValueError, KeyError, TypeError, OSError) as error:

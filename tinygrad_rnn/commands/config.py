@@ -8,7 +8,7 @@ from .errors import CLIError
 DEFAULTS = {
     "char": {"cell": "rnn", "hidden": 256, "seq_len": 48, "batch": 32, "steps": 1500, "lr": 3e-3},
     "adding": {"cell": "rnn", "hidden": 64, "seq_len": 30, "batch": 64, "steps": 800, "lr": 3e-3},
-    "copy": {"cell": "rnn", "hidden": 64, "seq_len": 10, "batch": 64, "steps": 800, "lr": 3e-3},
+    "copy": {"cell": "rnn", "hidden": 64, "seq_len": 10, "batch": 64, "steps": 1500, "lr": 1e-2},
 }
 COMMON = {"seed": 0, "clip": 5.0, "text": None}
 FIXED_BY_MODEL = ("task", "cell", "hidden", "text")  # changing these would not fit the saved weights

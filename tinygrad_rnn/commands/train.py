@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -55,13 +56,15 @@ def run(args) -> int:
         history = history[:step]
     _prepare_out(out)
 
-    print(_headline(config, problem, model, step), file=sys.stderr if args.quiet else sys.stdout)
+    print(_headline(config, problem, model, step))
+    first, started = step, time.perf_counter()
     with StopOnInterrupt() as stop:
         bar = progress(config["steps"], step, quiet=args.quiet)
         try:
             step = _train(model, optimizer, problem, config, step, history, bar, stop)
         finally:
             bar.close()
+    seconds = time.perf_counter() - started
 
     checkpoint = out / "model.npz"
     meta = {"config": config, "step": step,
@@ -73,8 +76,11 @@ def run(args) -> int:
         print(f"\nInterrupted at step {step} of {config['steps']}: saved {checkpoint}\n"
               f"Resume with: tinygrad-rnn train --resume {checkpoint}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    print(f"Trained steps {first + 1}-{step} in {seconds:.1f} s ({(step - first) / seconds:.1f} steps/s)")
     _report(config, problem, model, history)
-    print(f"Saved {checkpoint} and {', '.join(written)} in {out}/")
+    print(f"Wrote {out}/: {', '.join(['model.npz', *written])}")
+    if config["task"] == "char":
+        print(f"More text: tinygrad-rnn sample --checkpoint {checkpoint}")
     return 0
 
 
@@ -141,6 +147,12 @@ def _report(config: dict, problem, model, history: list) -> None:
     with no_grad():
         outputs, _ = model(xs)
         metric = problem.loss(outputs, targets).item()
-    verdict = "below" if metric < problem.baseline else "not below"
-    print(f"Final {problem.metric} {metric:.4f} on {EVAL_BATCH} fresh sequences, {verdict} the baseline "
-          f"{problem.baseline:.4f} ({problem.describe_baseline()}; ratio {metric / problem.baseline:.2f})")
+    ratio = metric / problem.baseline
+    print(f"Final {problem.metric} {metric:.4f} on {EVAL_BATCH} fresh sequences; baseline {problem.baseline:.4f} "
+          f"({problem.describe_baseline()}); ratio {ratio:.2f}")
+    if ratio < 0.9:
+        print(f"{1 - ratio:.0%} below the baseline: the model carries information across the sequence")
+    else:
+        hint = (" (a plain RNN rarely does at this length: try --cell lstm or --cell gru)"
+                if config["cell"] == "rnn" else " (try more --steps)")
+        print(f"No better than the baseline: the model has not learned to carry information this far{hint}")
