@@ -480,3 +480,28 @@ def test_user_names_cannot_clash_with_the_views_own_nodes():
     out.name = "elided"
     source = draw_graph(out.sum(), max_steps=4).source
     assert source.count("\telided [") == 1 and "\tt_elided [" in source
+
+
+@pytest.mark.parametrize("slice_inside", [False, True])
+def test_a_sequence_model_that_projects_all_inputs_at_once(slice_inside):
+    """x_t Uᵀ + b computed for all steps in one product outside the cells, each step run inside a
+    scope of the cell (no call), with a_prev Wᵀ added in the same fused node: still the textbook
+    figure, U where the input enters."""
+    from tinygrad_rnn.autograd import scope
+    cell = RNNCell(3, 4, rng=0)
+    xs = Tensor(np.random.default_rng(0).standard_normal((5, 2, 3)))
+    gx = ops.linear(xs, cell.U, cell.b)              # (T, batch, hidden), every step at once
+    a, loss = None, 0.0
+    for t in range(5):
+        part = None if slice_inside else gx[t]
+        with scope(cell, step=t):
+            part = gx[t] if slice_inside else part
+            a = (part if a is None else ops.linear(a, cell.W, part)).tanh()
+        loss = loss + a.sum()
+    source = draw_graph(loss).source
+    e = edges(source)
+    assert clusters(source) == [f"cluster_t{k}" for k in range(1, 6)]
+    for k in range(1, 6):
+        assert e[(f"x_{k}", f"a_{k}")] == "U"
+        if k > 1:
+            assert e[(f"a_{k - 1}", f"a_{k}")] == "W"

@@ -104,8 +104,16 @@ def contract(g: Walk) -> Contracted:
             depends.add(id(n))
 
     # Inputs: data entering a cell call from outside (a leaf is data wherever it was made: an
-    # array passed to a cell becomes a leaf inside the call).
+    # array passed to a cell becomes a leaf inside the call). Where every call slices its own
+    # step out of one tensor of all steps, the slices are the inputs x_t.
     input_ids: set[int] = set()
+    shared: dict[int, bool] = {}  # id(data) -> used by more than one call
+
+    def used_by_several_calls(p: Tensor) -> bool:
+        if id(p) not in shared:
+            shared[id(p)] = len({id(call[id(u)]) for u in g.consumers[id(p)]}) > 1
+        return shared[id(p)]
+
     for n in nodes:
         c = call[id(n)]
         if n._op is None or c is None:
@@ -114,22 +122,36 @@ def contract(g: Walk) -> Contracted:
             if id(p) in state_ids or id(p) in input_ids or not is_data(p):
                 continue
             if p._op is None or (call[id(p)] is not c and id(p) not in depends):
-                input_ids.add(id(p))
+                slice_of_all = n._op == "getitem" and len(n._parents) == 1 and used_by_several_calls(p)
+                input_ids.add(id(n) if slice_of_all else id(p))
+
+    # Weights met on the way: a weight counts for the data it multiplies. In linear(x, W, b) that is
+    # x (not b, which may be data too: a cell can fuse a_prev Wᵀ + x Uᵀ + b into one node); in
+    # matmul and mul, the other operand. A parameter added (a bias) labels no edge.
+    def weights_of(p: Tensor) -> tuple[int, ...]:
+        if is_param(p):
+            found: tuple[int, ...] = (param_index[id(p)],)
+        else:
+            found = derived.get(id(p), ())
+        return tuple(i for i in found if params[i].ndim >= 2)
+
+    def weights_for(n: Tensor, i: int) -> frozenset[int]:
+        """The weights a path entering op n through its parent i meets at n."""
+        parents = n._parents
+        if n._op == "linear":
+            return frozenset(weights_of(parents[1])) if i == 0 else frozenset()
+        if n._op in ("matmul", "mul"):
+            return frozenset(w for k, p in enumerate(parents) if k != i for w in weights_of(p))
+        return frozenset()
 
     # Outputs ŷ: a weight applied to something computed from a hidden state, outside the cells.
-    def weights_of(n: Tensor) -> list[int]:
-        out: list[int] = []
-        for p in n._parents:
-            if is_param(p):
-                out.append(param_index[id(p)])
-            elif id(p) in derived:
-                out.extend(derived[id(p)])
-        return [i for i in out if params[i].ndim >= 2]
+    def applies_weight(n: Tensor) -> bool:
+        return any(weights_for(n, i) for i, p in enumerate(n._parents) if is_data(p))
 
     candidates: set[int] = set()
     for n in nodes:
         if (n._op is None or call[id(n)] is not None or id(n) in state_ids or id(n) in derived
-                or id(n) not in depends or not weights_of(n)):
+                or id(n) not in depends or not applies_weight(n)):
             continue
         out = n
         while True:  # take in a bias added right after (x @ V.T + c)
@@ -162,35 +184,43 @@ def contract(g: Walk) -> Contracted:
             keys.append(Key(n, NAMED))
     key_of = {id(k.node): j for j, k in enumerate(keys)}
 
-    edges = _edges(keys, key_of, weights_of, derived)
+    edges = _edges(keys, key_of, weights_for, derived)
     result = Contracted(g, keys, edges, params, param_index, derived)
     _place(result, key_of)
     return result
 
 
-def _edges(keys, key_of, weights_of, derived) -> dict[tuple[int, int], frozenset[int]]:
+def _edges(keys, key_of, weights_for, derived) -> dict[tuple[int, int], frozenset[int]]:
     """For each key tensor, walk back through the ops it was made of until other key tensors,
     collecting the weights met on each way. A (tensor, weights so far) pair is entered once, so
-    each op is visited a small, bounded number of times."""
+    each op is visited a small, bounded number of times.
+
+    An input computed from data outside the cells (a sequence model may apply U to all steps at
+    once and slice x_t Uᵀ out of the product) is walked back to its data too: the weights met
+    there label the edges out of it, where the textbook puts U."""
     edges: dict[tuple[int, int], frozenset[int]] = {}
+    upstream: dict[int, frozenset[int]] = {}  # key index -> weights met before it (inputs only)
     for j, key in enumerate(keys):
         if key.node._op is None:
             continue
-        stack = [(key.node, frozenset(weights_of(key.node)))]
+        stack = [(key.node, frozenset())]
         seen: set[tuple[int, frozenset[int]]] = set()
         while stack:
             n, carried = stack.pop()
-            for p in n._parents:
+            for i, p in enumerate(n._parents):
+                met = carried | weights_for(n, i)
                 source = key_of.get(id(p))
                 if source is not None:
-                    edges[(source, j)] = edges.get((source, j), frozenset()) | carried
-                elif p._op is None or id(p) in derived:
-                    continue  # a parameter (already counted where it is used) or a constant
-                else:
-                    more = carried | frozenset(weights_of(p))
-                    if (id(p), more) not in seen:
-                        seen.add((id(p), more))
-                        stack.append((p, more))
+                    edges[(source, j)] = edges.get((source, j), frozenset()) | met
+                elif p._op is None:
+                    if key.role == INPUT:  # reached the data this input was computed from
+                        upstream[j] = upstream.get(j, frozenset()) | met
+                elif id(p) not in derived and (id(p), met) not in seen:
+                    seen.add((id(p), met))
+                    stack.append((p, met))
+    for (s, t), w in edges.items():
+        if s in upstream:
+            edges[(s, t)] = w | upstream[s]
     return dict(sorted(edges.items(), key=lambda e: (e[0][1], e[0][0])))  # by target, then source
 
 
