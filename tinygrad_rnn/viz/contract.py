@@ -6,11 +6,15 @@ How each role is found from the graph alone:
 - hidden state: made inside a recurrent-cell call and used outside it (or kept by the cell with
   `_retain`, or the root);
 - input: a tensor entering a cell call from outside that is no parameter, no constant (0-d) and
-  does not depend on a hidden state; an input that plays the part of a previous state (it meets
-  the same weights as the recurrence does) is an initial state a_0;
-- output ŷ: outside every cell, computed from a hidden state by an op that uses a weight (plus
-  any bias added right after), and the last such tensor before the loss;
+  does not depend on a hidden state (or each call's slice of one such tensor of all steps); an
+  input that plays the part of a previous state (it meets the same weights as the recurrence
+  does) is an initial state a_0;
+- output ŷ: outside every cell, computed from a hidden state by an op that applies a weight to it
+  (plus any bias added right after), and the last such tensor before the loss;
 - tensors the user named, and the root.
+
+A weight labels an edge when it multiplies the data on that way: W in linear(a, W, ...) or in
+a @ W.T labels the edge from a, not an addend of the same op; biases are listed in the legend only.
 """
 from __future__ import annotations
 
