@@ -8,6 +8,7 @@ from __future__ import annotations
 import graphviz
 
 from .contract import INIT, INPUT, NAMED, OUTPUT, ROOT, STATE, Contracted
+from .names import state_symbols
 from .style import (
     LogScale,
     escape,
@@ -91,7 +92,8 @@ def _legend(names: list[str], c: Contracted, scale: LogScale | None) -> str:
         rows.append(f'<TR><TD ALIGN="LEFT"><I>{escape(name)}</I></TD><TD ALIGN="RIGHT">{shape_text(p.shape)}</TD></TR>')
     if scale is not None:
         cells = "".join(f'<TD BGCOLOR="{viridis(i / 4)}" WIDTH="14"> </TD>' for i in range(5))
-        rows.append('<TR><TD COLSPAN="2"><B>‖∂L/∂a<SUB>t</SUB>‖</B> (log scale)</TD></TR>')
+        state = "a" if len(c.walk.cells) != 1 else escape("/".join(reversed(state_symbols(c.walk.cells[0]))))
+        rows.append(f'<TR><TD COLSPAN="2"><B>‖∂L/∂{state}<SUB>t</SUB>‖</B> (log scale)</TD></TR>')
         rows.append(f'<TR><TD COLSPAN="2"><TABLE BORDER="0" CELLSPACING="0"><TR>{cells}</TR></TABLE></TD></TR>')
         rows.append(f'<TR><TD ALIGN="LEFT">{format_norm(10 ** scale.low)}</TD>'
                     f'<TD ALIGN="RIGHT">{format_norm(10 ** scale.high)}</TD></TR>')
