@@ -144,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _run(args) or 0
-    except BrokenPipeError:  # e.g. `tinygrad-rnn sample ... | head`
+    except BrokenPipeError:  # e.g. `tinygrad-rnn sample ... | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0
     except KeyboardInterrupt:  # outside the training loop, which handles Ctrl-C itself
         sys.stderr.write(f"{PROG}: interrupted\n")
