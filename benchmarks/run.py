@@ -385,6 +385,16 @@ def bench_memory(kind: str, batch: int, hidden: int, lengths) -> dict:
 # ------------------------------------------------------------------------------------------------
 # The report
 # ------------------------------------------------------------------------------------------------
+def limit_threads(n: int) -> None:
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(n)
+    except ImportError:
+        print("threadpoolctl is not installed: BLAS threads left as they are", file=sys.stderr)
+    if torch is not None:
+        torch.set_num_threads(n)
+
+
 def machine() -> list[str]:
     cpu = platform.processor() or "?"
     try:
@@ -488,6 +498,9 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=0, help="timed rounds per config (default: by config)")
     parser.add_argument("--quick", action="store_true", help="few rounds, small memory sweep: under a minute")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory sweep")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS and PyTorch threads (default 1: at these sizes a second thread mostly "
+                             "spins, and two runtimes' spinning threads on two cores disturb each other)")
     parser.add_argument("--output", default=str(Path(__file__).resolve().parent / "RESULTS.md"),
                         help="Markdown report to write ('-' for none)")
     args = parser.parse_args(argv)
@@ -506,6 +519,12 @@ def main(argv=None) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     started = time.perf_counter()
+    # Importing PyTorch leaves ~150,000 objects for the garbage collector to rescan on every full
+    # collection, which a step building a long graph triggers; a process without the comparison
+    # has ~20,000. Freezing them keeps that cost out of every system's times alike.
+    gc.collect()
+    gc.freeze()
+    limit_threads(args.threads)
     log("machine:\n" + "\n".join(machine()))
     notes = []
     if torch is None:
@@ -529,7 +548,8 @@ def main(argv=None) -> int:
            f"{time.perf_counter() - started:.0f} s.", "", "## Machine", ""] + machine()
     out += ["", "## One training step, as a ratio to the hand-written NumPy step (lower is faster)", "",
             "Forward over T steps, output layer ŷ_t = V h_t + c, MSE over all outputs, full BPTT; float32, "
-            "input size = output size = hidden size. Medians of interleaved rounds "
+            f"input size = output size = hidden size; {args.threads} BLAS/PyTorch thread(s). "
+            "Medians of interleaved rounds "
             f"({repeats or 'per config: ' + str(REPEATS)} timed after {WARMUP} warm-up). Every system's "
             "gradients were checked against the NumPy step's before timing.", ""]
     out += [f"- **{name}**: {note}" for name, note in SYSTEM_NOTES.items()] + [""]

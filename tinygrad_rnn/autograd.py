@@ -195,6 +195,41 @@ class IndexedGrad:
         return full
 
 
+class OuterGrad:
+    """The gradient leftᵀ @ right of a weight used as x wᵀ, kept as its two factors (one row per
+    batch entry). A weight shared by T time steps receives T of these: the engine sums them with
+    one product of the stacked factors when the weight's gradient is needed, instead of T small
+    products and T additions of a full (out, in) matrix."""
+
+    __slots__ = ("left", "right")
+
+    def __init__(self, left: np.ndarray, right: np.ndarray) -> None:
+        self.left, self.right = left, right
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return np.asarray(self.left.T @ self.right, dtype=dtype)
+
+
+class _Terms:
+    """OuterGrad terms waiting for their node, plus a dense part if one arrived first."""
+
+    __slots__ = ("lefts", "rights", "dense")
+
+    def __init__(self, dense: np.ndarray | None) -> None:
+        self.lefts: list[np.ndarray] = []
+        self.rights: list[np.ndarray] = []
+        self.dense = dense
+
+    def total(self, dtype) -> np.ndarray:
+        if len(self.lefts) == 1:
+            out = self.lefts[0].T @ self.rights[0]
+        else:
+            out = np.concatenate(self.lefts).T @ np.concatenate(self.rights)
+        if self.dense is not None:
+            out += self.dense  # `out` is new
+        return out.astype(dtype, copy=False)
+
+
 def _accumulate(pending: dict, owned: set, node: Tensor, grad) -> None:
     """Add `grad` into the gradient waiting for `node`, first reducing a broadcast gradient to the
     node's shape. A buffer we allocated ourselves (`owned`) is added to in place; one that came from
@@ -202,6 +237,15 @@ def _accumulate(pending: dict, owned: set, node: Tensor, grad) -> None:
     key = id(node)
     current = pending.get(key)
     data = node.data
+    if type(grad) is OuterGrad:  # keep the factors; summed in one product when needed
+        if type(current) is not _Terms:
+            current = pending[key] = _Terms(current)
+        current.lefts.append(grad.left)
+        current.rights.append(grad.right)
+        return
+    if type(current) is _Terms:  # any other gradient: add the terms up first
+        current = pending[key] = current.total(data.dtype)
+        owned.add(key)
     if type(grad) is IndexedGrad:
         if key not in owned:  # a buffer of our own, to write the selected elements into
             current = np.zeros(data.shape, data.dtype) if current is None else current.astype(data.dtype)
@@ -249,6 +293,9 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool,
             grad = pending.pop(id(node), None)
             if grad is None:  # no path from root carried a gradient here
                 continue
+            if type(grad) is _Terms:  # a weight's deferred products: one matrix product now
+                grad = grad.total(node.data.dtype)
+                owned.add(id(node))
             if targets is not None:
                 if id(node) in wanted:
                     found[id(node)] = grad if id(node) in owned else grad.copy()

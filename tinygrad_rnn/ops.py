@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .autograd import IndexedGrad
+from .autograd import IndexedGrad, OuterGrad
 from .tensor import primitive
 
 
@@ -279,21 +279,21 @@ def concatenate(*arrays, axis=0):
 # Fused affine map (one node instead of transpose, matmul and add: a recurrent step is mostly these)
 # ---------------------------------------------------------------------------------------------
 @primitive
-def linear(x, w, b=None):
+def linear(x, w, b=None, out=None):
     """x wᵀ + b with w of shape (out, in), as torch.nn.functional.linear. x may be (in,),
-    (batch, in) or (..., in); b, when given, is (out,)."""
+    (batch, in) or (..., in); b, when given, is (out,).
+
+    `out`: the result, when the caller has already computed it (a sequence model projects all
+    time steps in one product, then makes each step's node from its slice)."""
     if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {w.shape} "
                          f"(expected last dimension {w.shape[1] if w.ndim == 2 else '?'})")
-    out = x @ w.T
-    if b is not None:
-        out += b  # `out` is new, so adding in place is safe
+    if out is None:
+        out = x @ w.T
+        if b is not None:
+            out += b  # `out` is new, so adding in place is safe
 
-    def d_w(g):
-        if g.ndim == 2 and x.ndim == 2:  # (batch, out) and (batch, in): the common case
-            return g.T @ x
-        if g.ndim == 1:
-            return np.outer(g, x)
-        return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+    def d_w(g):  # gᵀ x summed over all leading axes, as factors the engine multiplies (OuterGrad)
+        return OuterGrad(g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1]))
 
     return out, (lambda g: g @ w, d_w, lambda g: g)

@@ -69,6 +69,17 @@ class RecurrentCell(Module):
     def zero_state(self, x: Tensor) -> np.ndarray:
         return np.zeros(x.shape[:-1] + (self.hidden_size,), dtype=x.dtype)
 
+    def project(self, x: Tensor, gx: np.ndarray | None = None) -> Tensor:
+        """The input's part of every gate, x Uᵀ + b: `forward(x, state)` is `recur(project(x), state)`.
+
+        `gx`: that product's value when the caller already has it. A sequence model that knows the
+        whole input computes x_t Uᵀ + b for all T steps in one matrix product and passes each step
+        its slice; the graph is the same node either way (so are diagrams and gradients).
+        """
+        if self.b is None:
+            return ops.linear(x, self.U, out=gx)
+        return ops.linear(x, self.U, self.b, out=gx)
+
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}"
 
@@ -126,12 +137,14 @@ class RNNCell(RecurrentCell):
         self.b = Parameter(init.uniform((hidden_size,), bound, rng, dtype), name="b") if bias else None
         # PyTorch keeps two biases; only their sum matters, so b = b_ih + b_hh here.
 
-    def forward(self, x, a_prev=None) -> Tensor:
+    def forward(self, x, a_prev=None, *, gx=None) -> Tensor:
         x = self._check_input(x)
         a_prev = self._check_state(a_prev, x, "a_prev")
-        pre = ops.linear(x, self.U) if self.b is None else ops.linear(x, self.U, self.b)
-        if a_prev is not None:  # a missing state means zeros, whose term vanishes
-            pre = pre + ops.linear(a_prev, self.W)
+        return self.recur(self.project(x, gx), a_prev)
+
+    def recur(self, gx: Tensor, a_prev: Tensor | None) -> Tensor:
+        """The step given the input's part gx = x Uᵀ + b (see `project`)."""
+        pre = gx if a_prev is None else gx + ops.linear(a_prev, self.W)  # no state: zeros, no term
         return pre.tanh() if self.nonlinearity == "tanh" else pre.relu()
 
     def _from_torch(self, arrays: dict) -> dict:
@@ -193,7 +206,7 @@ class LSTMCell(RecurrentCell):
         self.W = Parameter(_gate_weights(recurrent_init, self.gates, hidden_size, bound, rng, dtype), name="W")
         self.b = Parameter(init.uniform((g,), bound, rng, dtype), name="b") if bias else None
 
-    def forward(self, x, state=None) -> tuple[Tensor, Tensor]:
+    def forward(self, x, state=None, *, gx=None) -> tuple[Tensor, Tensor]:
         x = self._check_input(x)
         if state is None:
             h_prev = c_prev = None
@@ -202,9 +215,13 @@ class LSTMCell(RecurrentCell):
                 raise ValueError("LSTMCell: state must be a pair (h, c) or None")
             h_prev = self._check_state(state[0], x, "h")
             c_prev = self._check_state(state[1], x, "c")
-        pre = ops.linear(x, self.U) if self.b is None else ops.linear(x, self.U, self.b)
-        if h_prev is not None:  # a missing state means zeros, whose terms vanish
-            pre = pre + ops.linear(h_prev, self.W)
+        return self.recur(self.project(x, gx), (h_prev, c_prev))
+
+    def recur(self, gx: Tensor, state: tuple) -> tuple[Tensor, Tensor]:
+        """The step given the input's part gx = x Uᵀ + b (see `project`) and a checked state
+        (h_prev, c_prev), either of which may be None (zeros)."""
+        h_prev, c_prev = state
+        pre = gx if h_prev is None else gx + ops.linear(h_prev, self.W)  # no state: zeros, no term
         H = self.hidden_size
         i = pre[..., 0 * H:1 * H].sigmoid()
         f = pre[..., 1 * H:2 * H].sigmoid()
@@ -258,11 +275,14 @@ class GRUCell(RecurrentCell):
         self.b = Parameter(init.uniform((g,), bound, rng, dtype), name="b") if bias else None
         self.b_hn = Parameter(init.uniform((hidden_size,), bound, rng, dtype), name="b_hn") if bias else None
 
-    def forward(self, x, h_prev=None) -> Tensor:
+    def forward(self, x, h_prev=None, *, gx=None) -> Tensor:
         x = self._check_input(x)
         h_prev = self._check_state(h_prev, x, "h_prev")
+        return self.recur(self.project(x, gx), h_prev)
+
+    def recur(self, gx: Tensor, h_prev: Tensor | None) -> Tensor:
+        """The step given the input's part gx = x Uᵀ + b (see `project`)."""
         H = self.hidden_size
-        gx = ops.linear(x, self.U) if self.b is None else ops.linear(x, self.U, self.b)
         if h_prev is None:  # zeros: x's part alone, and W_n h_prev + b_hn is just b_hn
             r = gx[..., 0 * H:1 * H].sigmoid()
             z = gx[..., 1 * H:2 * H].sigmoid()

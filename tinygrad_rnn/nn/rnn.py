@@ -86,17 +86,47 @@ class RNN(Module):
             raise ValueError(f"RNN: expected xs of shape (T, batch, {self.input_size}) or (T, {self.input_size}) "
                              f"with T >= 1, got {xs.shape}")
         state = self._initial_state(state)
+        gx = self._input_products(xs) if self.fused else None
         outputs, self.states = [], []
         for t in range(xs.shape[0]):
             if self.truncate is not None and t > 0 and t % self.truncate == 0:
                 state = detach_state(state)  # truncated BPTT: no gradient flows past this point
             inp = xs[t]
             for layer, cell in enumerate(self.cells):
-                state[layer] = cell(inp, state[layer])
+                state[layer] = cell(inp, state[layer], gx=None if layer or gx is None else gx[t])
                 inp = state[layer][0] if self.cell_type == "lstm" else state[layer]
             self.states.append(inp)
-            outputs.append(inp if self.V is None else ops.linear(inp, self.V, self.c))
+            if not self.fused:
+                outputs.append(inp if self.V is None else ops.linear(inp, self.V, self.c))
+        if self.fused:
+            outputs = self._output_layer(self.states)
         return F.stack(outputs), state
+
+    # -- the fused path: what fused RNN libraries do, with the same graph ----------------------
+    # Only the recurrence needs a loop. The first layer's x_t Uᵀ + b and the output layer's V a_t + c
+    # are each one matrix product over all T steps; every step's node (a `linear` of x_t, or of a_t)
+    # is then made from its slice, so diagrams and gradients see the same graph as the plain loop,
+    # and the weights' gradients are summed by the engine in one product too (autograd.OuterGrad).
+    # `fused = False` computes every step's products on their own (tests compare the two).
+    fused = True
+
+    def _input_products(self, xs: Tensor) -> np.ndarray:
+        """x_t Uᵀ + b of the first layer for every t, shape (T, [batch,] gates·hidden)."""
+        cell = self.cells[0]
+        flat = xs.data.reshape(-1, xs.shape[-1]) @ cell.U.data.T
+        if cell.b is not None:
+            flat += cell.b.data
+        return flat.reshape(xs.shape[:-1] + (-1,))
+
+    def _output_layer(self, hs: list[Tensor]) -> list[Tensor]:
+        """ŷ_t = V a_t + c for every t from one product; each ŷ_t still a node of its own."""
+        if self.V is None:
+            return hs
+        stacked = np.stack([h.data for h in hs])
+        flat = stacked.reshape(-1, stacked.shape[-1]) @ self.V.data.T
+        flat += self.c.data
+        ys = flat.reshape(stacked.shape[:-1] + (-1,))
+        return [ops.linear(h, self.V, self.c, out=y) for h, y in zip(hs, ys)]
 
     def _initial_state(self, state) -> list:
         if state is None:
