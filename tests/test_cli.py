@@ -166,8 +166,11 @@ def test_ctrl_c_saves_a_resumable_checkpoint(tmp_path):
                                     "--seq-len", "8", "--hidden", "8", "--batch", "4", "--out", str(out)],
                                    stdout=subprocess.PIPE, stderr=err, text=True)
         deadline = time.time() + 60
-        while not re.search(r"\|\s*[1-9]\d*/100000", log.read_text()):  # the bar has counted a step
-            assert process.poll() is None and time.time() < deadline, log.read_text()
+        def progress() -> str:  # the bar may be caught halfway through a multi-byte character
+            return log.read_bytes().decode("utf-8", errors="replace")
+
+        while not re.search(r"\|\s*[1-9]\d*/100000", progress()):  # the bar has counted a step
+            assert process.poll() is None and time.time() < deadline, progress()
             time.sleep(0.1)
         process.send_signal(signal.SIGINT)
         stdout, _ = process.communicate(timeout=60)
