@@ -225,6 +225,8 @@ def test_transpose_forms():
     m = Tensor(a[0])
     np.testing.assert_array_equal(m.transpose(-1, -2).data, a[0].T)
     np.testing.assert_array_equal(m.transpose(1, 0).data, a[0].T)
+    np.testing.assert_array_equal(m.transpose(0, 1).data, a[0].T)   # PyTorch's meaning: a swap
+    np.testing.assert_array_equal(m.transpose((0, 1)).data, a[0])   # a permutation tuple: NumPy's
     assert Tensor(np.ones(3)).T.shape == (3,)
     with pytest.raises(ValueError, match="transpose"):
         t.transpose(0, 0, 1)

@@ -267,17 +267,20 @@ class Tensor:
         return ops.reshape(self, shape=shape)
 
     def transpose(self, *axes):
-        """No axes: reverse them. A full permutation: as np.transpose. Two axes of a tensor with
-        more than two dimensions: swap them, as torch.transpose(dim0, dim1)."""
+        """No axes: reverse them. Two integers: swap those two axes, as torch.transpose(dim0, dim1)
+        (so `m.transpose(0, 1)` transposes a matrix, as PyTorch users expect). A permutation given as
+        one tuple, or as three or more integers: as np.transpose."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        if not axes:
-            axes = tuple(reversed(range(self.ndim)))
-        elif len(axes) == 2 and self.ndim > 2:
+        elif len(axes) == 2 and self.ndim >= 2:
+            if not all(-self.ndim <= a < self.ndim for a in axes):
+                raise ValueError(f"transpose: axes {axes} out of range for a tensor of shape {self.shape}")
             i, j = (a % self.ndim for a in axes)
             perm = list(range(self.ndim))
             perm[i], perm[j] = perm[j], perm[i]
             axes = tuple(perm)
+        if not axes:
+            axes = tuple(reversed(range(self.ndim)))
         return ops.transpose(self, axes=tuple(axes))
 
     @property
