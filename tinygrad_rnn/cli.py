@@ -11,6 +11,7 @@ import math
 import os
 import sys
 
+from .commands.config import DEFAULTS
 from .commands.errors import CLIError
 
 PROG = "tinygrad-rnn"
@@ -57,6 +58,11 @@ def positive_float(text: str) -> float:
     return value
 
 
+def _per_task(key: str) -> str:
+    """The defaults of one option, for the help text: "char 1500, adding 800, copy 1500"."""
+    return "default: " + ", ".join(f"{task} {values[key]:g}" for task, values in DEFAULTS.items())
+
+
 CELLS = ("rnn", "lstm", "gru")
 TASKS = ("char", "adding", "copy")
 VIEWS = ("unfolded", "folded", "ops")
@@ -77,15 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--cell", choices=CELLS, help="recurrent cell (default rnn)")
     train.add_argument("--text", metavar="FILE", help="train the character model on this UTF-8 text file "
                                                       "instead of the built-in corpus")
-    train.add_argument("--steps", type=positive_int, help="total optimizer steps (with --resume: the step "
-                                                          "to train up to)")
-    train.add_argument("--seq-len", type=positive_int, help="characters per window (char), sequence length T "
-                                                            "(adding) or delay T (copy)")
-    train.add_argument("--hidden", type=positive_int, help="hidden size")
-    train.add_argument("--lr", type=positive_float, help="Adam learning rate")
-    train.add_argument("--batch", type=positive_int, help="sequences per step")
-    train.add_argument("--seed", type=nonnegative_int, help="random seed: the same seed gives the same numbers "
-                                                            "(default 0)")
+    train.add_argument("--steps", type=positive_int, metavar="N",
+                       help=f"total optimizer steps, with --resume the step to train up to ({_per_task('steps')})")
+    train.add_argument("--seq-len", type=positive_int, metavar="N",
+                       help=f"characters per window (char), sequence length T (adding) or delay T (copy) "
+                            f"({_per_task('seq_len')})")
+    train.add_argument("--hidden", type=positive_int, metavar="N", help=f"hidden size ({_per_task('hidden')})")
+    train.add_argument("--lr", type=positive_float, metavar="X", help=f"Adam learning rate ({_per_task('lr')})")
+    train.add_argument("--batch", type=positive_int, metavar="N", help=f"sequences per step ({_per_task('batch')})")
+    train.add_argument("--seed", type=nonnegative_int, metavar="N",
+                       help="random seed: the same seed gives the same numbers (default 0)")
     train.add_argument("--resume", metavar="CKPT", help="continue training from this checkpoint (model.npz)")
     train.add_argument("--out", metavar="DIR", help="output folder (default runs/<UTC timestamp>/, or the "
                                                     "checkpoint's folder with --resume)")
