@@ -58,7 +58,7 @@ def test_train_reports_final_loss_and_sample(tmp_path):
     result = cli("train", *TINY, "--out", tmp_path / "run")
     assert result.returncode == 0, result.stderr
     assert re.search(r"Final loss \d+\.\d+", result.stdout)
-    assert "Sample:" in result.stdout
+    assert "Sample (temperature 0.6):\nThe" in result.stdout
 
 
 def test_default_out_is_a_timestamped_run_folder(tmp_path):

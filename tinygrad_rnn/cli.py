@@ -102,8 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Generate text from a character model written by 'train'.")
     sample.add_argument("--checkpoint", metavar="CKPT", required=True, help="model.npz written by train")
     sample.add_argument("--length", type=positive_int, default=300, help="characters to generate (default 300)")
-    sample.add_argument("--temperature", type=positive_float, default=0.8,
-                        help="softmax temperature: lower is more conservative (default 0.8)")
+    sample.add_argument("--temperature", type=positive_float, default=0.6,
+                        help="softmax temperature: lower is more conservative, 1 samples the model as it is "
+                             "(default 0.6)")
     sample.add_argument("--prime", default=None, help="text to start from (default: the corpus's first character)")
     sample.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default 0)")
 
