@@ -269,3 +269,22 @@ def test_bad_input_is_one_line_and_exit_2(args, bad_files, tmp_path):
 def test_sample_of_unknown_prime_character(trained):
     result = cli("sample", "--checkpoint", trained / "model.npz", "--prime", "€")
     assert result.returncode == 2 and "€" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+# -- optional dependencies missing: say how to get them, keep going ------------------------------------
+def test_without_tqdm_progress_is_printed_as_lines(monkeypatch, capsys):
+    from tinygrad_rnn.commands.progress import progress
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now raises ImportError
+    bar = progress(total=20, initial=0)
+    for step in range(20):
+        bar.update(1.0 / (step + 1))
+    bar.close()
+    err = capsys.readouterr().err
+    assert 'pip install "tinygrad_rnn[train]"' in err and "step 20/20  loss 0.0500" in err
+
+
+def test_without_matplotlib_the_plot_is_skipped_with_a_hint(monkeypatch, tmp_path):
+    from tinygrad_rnn.commands.outputs import plot_history
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    note = plot_history(tmp_path / "loss.png", [3.0, 2.0], "title", "loss", None, "")
+    assert 'pip install "tinygrad_rnn[plot]"' in note and not (tmp_path / "loss.png").exists()
