@@ -1,19 +1,12 @@
 """The model every task trains: one recurrent layer with an output layer, ŷ_t = V a_t + c."""
 from __future__ import annotations
 
-import inspect
-
-import numpy as np
-
 from ..nn import RNN
 
 
 def build_model(cell: str, input_size: int, hidden: int, output_size: int, seed: int) -> RNN:
     """A fresh model whose initial weights depend only on `seed`."""
-    options = {}
-    if "rng" in inspect.signature(RNN).parameters:
-        options["rng"] = np.random.default_rng(seed)
-    return RNN(input_size, hidden, output_size=output_size, cell=cell, **options)
+    return RNN(input_size, hidden, output_size=output_size, cell=cell, rng=seed)
 
 
 def cell_name(cell: str) -> str:
