@@ -74,9 +74,7 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     for t in tensors[1:]:
         if t.shape != shape:
             raise ValueError(f"stack: all tensors need one shape, got {shape} and {t.shape}")
-    axis = axis % (len(shape) + 1)
-    new_shape = shape[:axis] + (1,) + shape[axis:]
-    return ops.concatenate(*(t.reshape(new_shape) for t in tensors), axis=axis)
+    return ops.stack(*tensors, axis=axis % (len(shape) + 1))
 
 
 def tanh(x: Tensor) -> Tensor:

@@ -275,6 +275,19 @@ def concatenate(*arrays, axis=0):
     return out, tuple(piece(k) for k in range(len(arrays)))
 
 
+@primitive
+def stack(*arrays, axis=0):
+    """np.stack: arrays of one shape joined along a new axis; each gets its slice of g back (a
+    view). One node for T time steps, where concatenating reshaped steps made T + 1."""
+    out = np.stack(arrays, axis=axis)
+    cut = (slice(None),) * (axis % out.ndim)
+
+    def piece(k):
+        return lambda g: g[cut + (k,)]
+
+    return out, tuple(piece(k) for k in range(len(arrays)))
+
+
 # ---------------------------------------------------------------------------------------------
 # Fused affine map (one node instead of transpose, matmul and add: a recurrent step is mostly these)
 # ---------------------------------------------------------------------------------------------

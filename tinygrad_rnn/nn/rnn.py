@@ -91,7 +91,7 @@ class RNN(Module):
         for t in range(xs.shape[0]):
             if self.truncate is not None and t > 0 and t % self.truncate == 0:
                 state = detach_state(state)  # truncated BPTT: no gradient flows past this point
-            inp = xs[t]
+            inp = xs[t] if xs.requires_grad else xs.data[t]  # a constant's slice needs no graph op
             for layer, cell in enumerate(self.cells):
                 state[layer] = cell(inp, state[layer], gx=None if layer or gx is None else gx[t])
                 inp = state[layer][0] if self.cell_type == "lstm" else state[layer]
