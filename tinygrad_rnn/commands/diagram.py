@@ -27,9 +27,14 @@ def draw_trained(model, problem, path: Path, steps: int = PICTURE_STEPS) -> Path
     if problem.name == "adding":
         outputs, _ = model(xs[-steps:])  # the answer is read at the end: draw the last steps
         loss = problem.loss(outputs, targets)
+        caption = f"the last {steps} of {xs.shape[0]} steps of an adding-problem sequence"
     else:
         outputs, _ = model(xs[:steps])
         loss = problem.loss(outputs, targets[:steps])
+        caption = (f"reading {problem.vocab.decode(xs[:steps, 0].argmax(-1))!r}, "
+                   f"predicting {problem.vocab.decode(targets[:steps, 0])!r}" if problem.name == "char"
+                   else f"the first {steps} of {xs.shape[0]} steps of a copy-task sequence")
     loss.backward()
     graph = viz.draw_graph(loss, view="unfolded", show_grads=True)
+    graph.attr(label=f"Trained {problem.name} model, {caption}; the number on a_t is ‖∂L/∂a_t‖", labelloc="t")
     return render(graph, path)
