@@ -157,3 +157,47 @@ def test_optimizer_step_with_a_bad_grad_changes_no_parameter():
         SGD(layer.parameters(), lr=0.1).step()
     for p, old in zip(layer.parameters(), before):
         np.testing.assert_array_equal(p.data, old)
+
+
+# -- long sequences -------------------------------------------------------------------------------
+def test_rnn_trains_a_step_over_20000_steps():
+    from tinygrad_rnn import RNN
+    from tinygrad_rnn.optim import SGD
+    rng = np.random.default_rng(3)
+    rnn = RNN(2, 8, output_size=1, rng=0)
+    xs = rng.standard_normal((20_000, 1, 2)).astype(np.float32)
+    before = rnn.cells[0].W.data.copy()
+    outputs, _ = rnn(xs)
+    loss = F.mse_loss(outputs[-1], np.zeros((1, 1), np.float32))
+    loss.backward()
+    grads = [p.grad for p in rnn.parameters()]
+    assert all(g is not None and np.all(np.isfinite(g)) for g in grads)
+    SGD(rnn.parameters(), lr=0.1).step()
+    assert not np.array_equal(rnn.cells[0].W.data, before)
+
+
+def _peak_bytes_of_chunked_training(total_steps, chunk=50):
+    from tinygrad_rnn import RNN
+    from tinygrad_rnn.nn.rnn import detach_state
+    rng = np.random.default_rng(4)
+    rnn = RNN(2, 16, output_size=1, rng=0)
+    xs = rng.standard_normal((total_steps, 4, 2)).astype(np.float32)
+    ys = rng.standard_normal((total_steps, 4, 1)).astype(np.float32)
+    state = None
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for start in range(0, total_steps, chunk):
+            outputs, state = rnn(xs[start:start + chunk], state)
+            F.mse_loss(outputs, ys[start:start + chunk]).backward()
+            rnn.zero_grad()
+            state = detach_state(state)   # truncated BPTT across chunks
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_truncated_bptt_keeps_memory_bounded():
+    """Training a long stream in detached chunks: the peak does not grow with the stream's length."""
+    short, long = _peak_bytes_of_chunked_training(500), _peak_bytes_of_chunked_training(4000)
+    assert long < 1.3 * short + 64 * 1024, (short, long)
