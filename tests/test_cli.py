@@ -193,6 +193,11 @@ def bad_files(tmp_path_factory, trained) -> dict[str, Path]:
              "foreign": root / "foreign.npz", "mismatch": root / "mismatch.npz", "adding": root / "adding"}
     files["dir"].mkdir()
     files["empty"].write_text("")
+    files["binary"] = root / "binary.bin"
+    files["binary"].write_bytes(b"\x00\x01\x02 valid UTF-8 but binary \x00" * 10)
+    files["huge"] = root / "huge.txt"
+    with open(files["huge"], "wb") as f:  # sparse: takes no disk, reports its size
+        f.truncate(65 * 1024 * 1024)
     files["latin1"].write_bytes("café crème".encode("latin-1"))
     files["short"].write_text("abc")
     files["garbage"].write_bytes(os.urandom(200))
@@ -228,6 +233,8 @@ BAD = {
     "text is a directory": ["train", "--text", "{dir}"],
     "empty text": ["train", "--text", "{empty}"],
     "non-UTF-8 text": ["train", "--text", "{latin1}"],
+    "binary text": ["train", "--text", "{binary}"],
+    "huge text": ["train", "--text", "{huge}"],
     "text shorter than seq-len": ["train", "--text", "{short}", "--seq-len", "8"],
     "resume missing": ["train", "--resume", "{dir}/nothing.npz"],
     "resume other size": ["train", "--resume", "{adding}/model.npz", "--hidden", "9"],
@@ -288,3 +295,10 @@ def test_without_matplotlib_the_plot_is_skipped_with_a_hint(monkeypatch, tmp_pat
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     note = plot_history(tmp_path / "loss.png", [3.0, 2.0], "title", "loss", None, "")
     assert 'pip install "tinygrad_rnn[plot]"' in note and not (tmp_path / "loss.png").exists()
+
+
+def test_huge_and_binary_text_files_are_named_for_what_they_are(bad_files, tmp_path):
+    huge = cli("train", "--text", bad_files["huge"], cwd=tmp_path)
+    assert huge.returncode == 2 and "too large" in huge.stderr
+    binary = cli("train", "--text", bad_files["binary"], cwd=tmp_path)
+    assert binary.returncode == 2 and "binary" in binary.stderr

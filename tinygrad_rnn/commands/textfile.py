@@ -5,6 +5,10 @@ from pathlib import Path
 
 from .errors import CLIError
 
+# A character model samples windows from the text, held in memory as one integer per character;
+# past this size a run would exhaust memory long before it used the text.
+MAX_TEXT_BYTES = 64 * 1024 * 1024
+
 
 def read_text(path: str) -> str:
     p = Path(path)
@@ -12,10 +16,16 @@ def read_text(path: str) -> str:
         raise CLIError(f"text file not found: {path}")
     if p.is_dir():
         raise CLIError(f"{path} is a directory, expected a UTF-8 text file")
+    size = p.stat().st_size
+    if size > MAX_TEXT_BYTES:
+        raise CLIError(f"{path} is too large ({size / 2**20:.0f} MiB; the limit is "
+                       f"{MAX_TEXT_BYTES // 2**20} MiB): train on an excerpt")
     try:
         raw = p.read_bytes()
     except OSError as error:
         raise CLIError(f"cannot read {path}: {error.strerror or error}") from None
+    if b"\0" in raw:
+        raise CLIError(f"{path} looks like a binary file (it contains NUL bytes), expected UTF-8 text")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
