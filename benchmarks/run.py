@@ -411,9 +411,10 @@ def machine() -> list[str]:
     try:
         from threadpoolctl import threadpool_info
         for pool in threadpool_info():
-            lines.append(f"- {pool.get('user_api')}: {pool.get('internal_api')} {pool.get('version')}, "
-                         f"kernel {pool.get('architecture')}, {pool.get('num_threads')} threads "
-                         f"({Path(pool['filepath']).name})")
+            kernel = f", kernel {pool['architecture']}" if pool.get("architecture") else ""
+            version = f" {pool['version']}" if pool.get("version") else ""
+            lines.append(f"- {pool.get('user_api')}: {pool.get('internal_api')}{version}{kernel}, "
+                         f"{pool.get('num_threads')} threads ({Path(pool['filepath']).name})")
     except ImportError:
         lines.append("- BLAS: threadpoolctl not installed, kernel and threads unknown")
     if torch is not None:
@@ -563,6 +564,9 @@ def main(argv=None) -> int:
                 "least-squares line through the peaks is the cost of one more time step.", ""]
         for kind, (batch, hidden, mem) in memory.items():
             out += memory_table(kind, batch, hidden, mem) + [""]
+    notes_file = Path(__file__).resolve().parent / "NOTES.md"
+    if notes_file.exists():  # the hand-written reading of these numbers: targets, profile, what is left
+        out += ["", notes_file.read_text().strip()]
     text = "\n".join(out).rstrip() + "\n"
     print(text)
     if args.output != "-":
