@@ -1,8 +1,10 @@
 """The backward engine: graph-recording switches, scopes, topological order, backward and grad().
 
-Nothing here recurses over the graph. The order is found with an explicit stack, gradients are kept
-in a dictionary only until the node that owns them has passed them on, and broadcast gradients are
-reduced to each input's shape in exactly one place (`reduce_to_shape`).
+Nothing here recurses over the graph. The order is found with an explicit worklist and the order
+of creation, gradients are kept in a dictionary only until the node that owns them has passed them
+on, and broadcast gradients are reduced to each input's shape in exactly one place
+(`reduce_to_shape`, called from `_accumulate`), where sparse gradients (`IndexedGrad`, `OuterGrad`)
+are also added up.
 """
 from __future__ import annotations
 

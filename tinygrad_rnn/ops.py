@@ -5,6 +5,11 @@ Read this file as a table of derivatives. Every primitive takes NumPy arrays and
 result) to the gradient for that input. Broadcasting is undone centrally by the engine
 (`autograd.reduce_to_shape`), so a vjp may return a gradient of the broadcast shape.
 
+Two vjps return a gradient in a compact form the engine understands, so that a recurrent loop
+stays cheap: indexing returns only the selected values (`IndexedGrad`, added in place into one
+buffer), and `linear` returns its weight's gradient as two factors (`OuterGrad`, all of a shared
+weight's terms multiplied in one product).
+
 Composite functions (softmax, cross_entropy, stack, ...) live in functional.py and are built from
 these; they never write backward code.
 """
