@@ -301,6 +301,9 @@ def _per_call(fn, number: int, repeats: int) -> float:
     return statistics.median(samples)
 
 
+CHAIN = 100
+
+
 def bench_ops(number: int = 2000, repeats: int = 7) -> list[dict]:
     rng = np.random.default_rng(0)
     v = rng.standard_normal(8).astype(np.float32)
@@ -330,6 +333,33 @@ def bench_ops(number: int = 2000, repeats: int = 7) -> list[dict]:
         out = np.tanh(v)
         return g8 * (1 - out * out)
 
+    def lib_chain():  # 100 multiplications in a row: the cost per node of a longer graph
+        a.grad = b.grad = None
+        y = a
+        for _ in range(CHAIN):
+            y = y * b
+        y.backward(g8)
+
+    def np_chain():
+        ys = [v]
+        for _ in range(CHAIN):
+            ys.append(ys[-1] * w)
+        g, gw = g8, np.zeros_like(w)
+        for y in reversed(ys[:-1]):
+            gw += g * y
+            g = g * w
+        return g, gw
+
+    def lib_chain_fwd():
+        y = a
+        for _ in range(CHAIN):
+            y = y * b
+
+    def np_chain_fwd():
+        y = v
+        for _ in range(CHAIN):
+            y = y * w
+
     cases = [
         ("a * b (8,)", lib(lambda: a * b, g8, (a, b)), np_mul, lambda: a * b, lambda: v * w),
         ("a @ b (8, 8)", lib(lambda: A @ B, g88, (A, B)), np_matmul, lambda: A @ B, lambda: m1 @ m2),
@@ -342,6 +372,13 @@ def bench_ops(number: int = 2000, repeats: int = 7) -> list[dict]:
             t_nograd = _per_call(lib_f, number, repeats)
         t_npf = _per_call(np_f, number, repeats)
         rows.append({"op": name, "library": t_lib, "numpy": t_np, "no_grad": t_nograd, "numpy_fwd": t_npf})
+    per_node = number // CHAIN
+    t_lib, t_np = _per_call(lib_chain, per_node, repeats) / CHAIN, _per_call(np_chain, per_node, repeats) / CHAIN
+    with no_grad():
+        t_nograd = _per_call(lib_chain_fwd, per_node, repeats) / CHAIN
+    t_npf = _per_call(np_chain_fwd, per_node, repeats) / CHAIN
+    rows.append({"op": f"y = y * b, {CHAIN} in a chain, per node", "library": t_lib, "numpy": t_np,
+                 "no_grad": t_nograd, "numpy_fwd": t_npf})
     return rows
 
 
@@ -557,7 +594,9 @@ def main(argv=None) -> int:
     out += [f"> {n}" for n in notes] + ([""] if notes else [])
     out += step_tables(results, configs, cells)
     out += ["## Per-op overhead", "", "Forward and backward of one small op (`y = op(...)`, `y.backward(g)`) "
-            "against the same arithmetic in bare NumPy (forward and both vjps).", ""] + op_table(op_rows)
+            "against the same arithmetic in bare NumPy (forward and both vjps); the last row divides a "
+            f"chain of {CHAIN} such nodes by {CHAIN}, so one backward call's setup is shared as in a "
+            "training step.", ""] + op_table(op_rows)
     if memory:
         out += ["", "## Peak memory of one step (tracemalloc)", "",
                 "Peak traced allocation during one step minus what was allocated before it; the slope of a "
