@@ -240,6 +240,7 @@ BAD = {
     "resume other size": ["train", "--resume", "{adding}/model.npz", "--hidden", "9"],
     "resume already done": ["train", "--resume", "{adding}/model.npz", "--steps", "1"],
     "out is a file": ["train", "--steps", "1", "--out", "{empty}"],
+    "out holds a run": ["train", "--task", "adding", "--steps", "1", "--out", "{adding}"],
     "zero temperature": ["sample", "--checkpoint", "{garbage}", "--temperature", "0"],
     "negative temperature": ["sample", "--checkpoint", "{garbage}", "--temperature", "-1"],
     "negative length": ["sample", "--checkpoint", "{garbage}", "--length", "-5"],

@@ -55,7 +55,7 @@ def run(args) -> int:
         except (KeyError, ValueError) as error:
             raise CLIError(f"{args.resume}: the optimizer state does not fit the model: {error}") from None
         history = history[:step]
-    _prepare_out(out)
+    _prepare_out(out, resuming=bool(args.resume))
 
     print(_headline(config, problem, model, step))
     first, started = step, time.perf_counter()
@@ -85,9 +85,12 @@ def run(args) -> int:
     return 0
 
 
-def _prepare_out(out: Path) -> None:
+def _prepare_out(out: Path, resuming: bool) -> None:
     if out.exists() and not out.is_dir():
         raise CLIError(f"--out {out} is a file, expected a folder")
+    if not resuming and (out / "model.npz").exists():  # never overwrite an earlier run's checkpoint
+        raise CLIError(f"--out {out} already holds a run (model.npz): continue it with "
+                       f"--resume {out / 'model.npz'}, or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
 
 
