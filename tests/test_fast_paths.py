@@ -7,6 +7,7 @@
   backward, and equals the dense gradient.
 - The engine's deferred weight gradients (`OuterGrad`): a weight shared by many `linear` calls, also
   mixed with other uses of it, gets the sum of the per-use products.
+- The engine keys its dictionaries by the tensors themselves, so a tensor must hash by identity.
 """
 import numpy as np
 from hypothesis import given
@@ -172,3 +173,10 @@ def test_tied_embedding_and_output_weights():
     h2 = (Tensor(np.eye(5)[idx]) @ dense).tanh()
     ((h2 @ dense.T) ** 2).sum().backward()
     np.testing.assert_allclose(got, dense.grad, rtol=1e-12)
+
+
+def test_tensors_hash_by_identity():
+    """run_backward and toposort key dicts and sets by tensor: equal data must never collide."""
+    a, b = Tensor([1.0]), Tensor([1.0])
+    assert Tensor.__hash__ is object.__hash__ and Tensor.__eq__ is object.__eq__
+    assert len({a: 0, b: 1}) == 2

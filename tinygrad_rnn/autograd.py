@@ -9,6 +9,7 @@ are also added up.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -131,11 +132,11 @@ def reduce_to_shape(grad: np.ndarray, shape: tuple, dtype: np.dtype) -> np.ndarr
     """
     if grad.shape != shape:
         extra = grad.ndim - len(shape)
-        if extra > 0:
-            grad = grad.sum(axis=tuple(range(extra)))
+        if extra > 0:  # np.add.reduce: what ndarray.sum calls, without its Python-level wrapper
+            grad = np.add.reduce(grad, axis=tuple(range(extra)))
         ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
         if ones:
-            grad = grad.sum(axis=ones, keepdims=True)
+            grad = np.add.reduce(grad, axis=ones, keepdims=True)
         if grad.shape != shape:  # a vjp returned something of the wrong shape: a bug, say it loudly
             raise RuntimeError(f"gradient of shape {grad.shape} cannot be reduced to input shape {shape}")
     if grad.dtype != dtype:
@@ -157,20 +158,19 @@ def toposort(root: Tensor) -> list[Tensor]:
     nothing allocated per edge), then sort by it.
     """
     nodes: list[Tensor] = [root]
-    seen: set[int] = {id(root)}
+    seen: set[Tensor] = {root}  # by identity: Tensor defines no __eq__ (cheaper than id() keys)
     for node in nodes:  # `nodes` grows while it is walked: a breadth-first walk without a queue
         if node._vjps is None and node._op is not None:
             raise _graph_freed_error(node)
         for parent in node._parents:
-            if parent.requires_grad and id(parent) not in seen:
-                seen.add(id(parent))
+            if parent.requires_grad and parent not in seen:
+                seen.add(parent)
                 nodes.append(parent)
     nodes.sort(key=_creation_order)
     return nodes
 
 
-def _creation_order(node: Tensor) -> int:
-    return node._created
+_creation_order = operator.attrgetter("_created")  # a C-level sort key
 
 
 class IndexedGrad:
@@ -235,36 +235,36 @@ class _Terms:
 def _accumulate(pending: dict, owned: set, node: Tensor, grad) -> None:
     """Add `grad` into the gradient waiting for `node`, first reducing a broadcast gradient to the
     node's shape. A buffer we allocated ourselves (`owned`) is added to in place; one that came from
-    a vjp (it may be the upstream gradient itself) is never written."""
-    key = id(node)
-    current = pending.get(key)
+    a vjp (it may be the upstream gradient itself) is never written. Both are keyed by the tensor
+    itself (identity: Tensor defines no __eq__)."""
+    current = pending.get(node)
     data = node.data
     if type(grad) is OuterGrad:  # keep the factors; summed in one product when needed
         if type(current) is not _Terms:
-            current = pending[key] = _Terms(current)
+            current = pending[node] = _Terms(current)
         current.lefts.append(grad.left)
         current.rights.append(grad.right)
         return
     if type(current) is _Terms:  # any other gradient: add the terms up first
-        current = pending[key] = current.total(data.dtype)
-        owned.add(key)
+        current = pending[node] = current.total(data.dtype)
+        owned.add(node)
     if type(grad) is IndexedGrad:
-        if key not in owned:  # a buffer of our own, to write the selected elements into
+        if node not in owned:  # a buffer of our own, to write the selected elements into
             current = np.zeros(data.shape, data.dtype) if current is None else current.astype(data.dtype)
-            pending[key] = current
-            owned.add(key)
+            pending[node] = current
+            owned.add(node)
         grad.add_to(current)
         return
     if grad.shape != data.shape or grad.dtype != data.dtype:  # broadcasting happened
         grad = reduce_to_shape(grad, data.shape, data.dtype)
     if current is None:
-        pending[key] = grad
-    elif key in owned:
+        pending[node] = grad
+    elif node in owned:
         current += grad
     else:
         summed = current + grad
-        pending[key] = summed if type(summed) is np.ndarray else np.asarray(summed)
-        owned.add(key)
+        pending[node] = summed if type(summed) is np.ndarray else np.asarray(summed)
+        owned.add(node)
 
 
 def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool,
@@ -276,42 +276,51 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool,
     no `.grad` is touched; only the part of the graph that leads to a target is visited.
     """
     order = toposort(root)
+    # Tensors are keys (by identity: Tensor defines no __eq__), which hashes faster than id().
     if targets is not None:
-        wanted = {id(t) for t in targets}
+        wanted = set(targets)
         # a node matters if it is a target or one of its parents matters (parents come first)
-        relevant: set[int] | None = set()
+        relevant: set[Tensor] | None = set()
         for node in order:
-            if id(node) in wanted or any(id(p) in relevant for p in node._parents):
-                relevant.add(id(node))
-        found: dict[int, np.ndarray] = {}
+            if node in wanted or any(p in relevant for p in node._parents):
+                relevant.add(node)
+        found: dict[Tensor, np.ndarray] = {}
     else:
         relevant = None
 
     anomaly = STATE.detect_anomaly
-    pending: dict[int, np.ndarray] = {id(root): seed}
-    owned: set[int] = set()
+    pending: dict[Tensor, np.ndarray] = {root: seed}
+    owned: set[Tensor] = set()
+    ndarray = np.ndarray
     try:
         for node in reversed(order):
-            grad = pending.pop(id(node), None)
+            grad = pending.pop(node, None)
             if grad is None:  # no path from root carried a gradient here
                 continue
             if type(grad) is _Terms:  # a weight's deferred products: one matrix product now
                 grad = grad.total(node.data.dtype)
-                owned.add(id(node))
+                owned.add(node)
             if targets is not None:
-                if id(node) in wanted:
-                    found[id(node)] = grad if id(node) in owned else grad.copy()
+                if node in wanted:
+                    found[node] = grad if node in owned else grad.copy()
             elif node._op is None or node._retain:
-                _store_grad(node, grad, id(node) in owned)
+                _store_grad(node, grad, node in owned)
             vjps = node._vjps
             if vjps is None:
                 continue
             for parent, vjp in zip(node._parents, vjps):
-                if not parent.requires_grad or (relevant is not None and id(parent) not in relevant):
+                if not parent.requires_grad or (relevant is not None and parent not in relevant):
                     continue  # no work at all for branches that need no gradient
                 g = vjp(grad)
                 if anomaly:
                     _check_finite_grad(node, parent, g)
+                # Most edges bring a node its first gradient, a plain array of its own shape and
+                # dtype: store it without a call of _accumulate, which handles everything else.
+                if type(g) is ndarray and parent not in pending:
+                    data = parent.data
+                    if g.shape == data.shape and g.dtype == data.dtype:
+                        pending[parent] = g
+                        continue
                 _accumulate(pending, owned, parent, g)
     finally:
         if not retain_graph:
@@ -320,7 +329,7 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool,
                     node._vjps = None
     if targets is None:
         return None
-    return [found[id(t)] if id(t) in found else np.zeros_like(t.data) for t in targets]
+    return [found[t] if t in found else np.zeros_like(t.data) for t in targets]
 
 
 def grad(output, inputs, grad_output=None, retain_graph: bool = False):

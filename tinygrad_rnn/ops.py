@@ -245,11 +245,18 @@ def transpose(a, axes=()):
     return np.transpose(a, axes), (lambda g: np.transpose(g, inverse),)
 
 
+_BASIC_INDEX = (int, np.integer, slice, type(None), type(Ellipsis))
+
+
 def _is_basic_index(index) -> bool:
     """Ints, slices, None and Ellipsis select each element at most once: the gradient can be
     assigned. Arrays and masks may repeat elements: the gradient must be accumulated."""
-    items = index if isinstance(index, tuple) else (index,)
-    return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice)) for i in items)
+    if type(index) is not tuple:
+        return isinstance(index, _BASIC_INDEX)
+    for i in index:  # a loop, not all(<generator>): this runs for every slice of every step
+        if not isinstance(i, _BASIC_INDEX):
+            return False
+    return True
 
 
 @primitive
@@ -312,6 +319,16 @@ def linear(x, w, b=None, out=None):
             out += b  # `out` is new, so adding in place is safe
 
     def d_w(g):  # gᵀ x summed over all leading axes, as factors the engine multiplies (OuterGrad)
-        return OuterGrad(g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1]))
+        return OuterGrad(g if g.ndim == 2 else g.reshape(-1, g.shape[-1]),
+                         x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
 
-    return out, (lambda g: g @ w, d_w, lambda g: g)
+    if b is not None and b.ndim == 1 and out.ndim > 1:
+        # a bias (out,) under a batch: sum the rows here, one C call, instead of the engine's
+        # general broadcast reduction at every time step
+        def d_b(g):
+            return np.add.reduce(g if g.ndim == 2 else g.reshape(-1, g.shape[-1]), axis=0)
+    else:  # no batch, or an addend of the result's own shape (a cell's input part)
+        def d_b(g):
+            return g
+
+    return out, (lambda g: g @ w, d_w, d_b)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import operator
 from collections.abc import Callable
 
 import numpy as np
@@ -17,6 +18,8 @@ from .autograd import STATE
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _creation_counter = itertools.count()  # `Tensor._created`: creation order is a topological order
+_new_object = object.__new__
+_data_of = operator.attrgetter("data")
 
 
 def _to_array(data, dtype, requires_grad: bool) -> np.ndarray:
@@ -307,7 +310,9 @@ def _index_data(index):
     if isinstance(index, Tensor):
         return _positions(index)
     if isinstance(index, tuple):
-        return tuple(_positions(i) if isinstance(i, Tensor) else i for i in index)
+        for i in index:  # most tuples are slices and ints: returned as they are
+            if isinstance(i, Tensor):
+                return tuple(_positions(i) if isinstance(i, Tensor) else i for i in index)
     return index
 
 
@@ -345,19 +350,19 @@ def primitive(forward: Callable) -> Callable:
     function's name becomes the node's op name (what diagrams show).
     """
     op_name = forward.__name__.rstrip("_")
+    next_created = _creation_counter.__next__
 
     def op(*tensors, **options):
         for x in tensors:
             if not isinstance(x, Tensor):  # a number or array among the operands: make leaves
                 tensors = _operands(tensors)
                 break
-        arrays = [t.data for t in tensors]
         try:
-            result, vjps = forward(*arrays, **options)
+            result, vjps = forward(*map(_data_of, tensors), **options)  # map: no list, no frame
         except ValueError as exc:  # name the op and the shapes, whatever NumPy said
             if str(exc).startswith(op_name):
                 raise
-            shapes = " and ".join(str(a.shape) for a in arrays)
+            shapes = " and ".join(str(t.data.shape) for t in tensors)
             raise ValueError(f"{op_name}: cannot apply to shapes {shapes}: {exc}") from None
         if type(result) is not np.ndarray:  # NumPy gives scalars for 0-d results; keep arrays
             result = np.asarray(result)
@@ -366,8 +371,19 @@ def primitive(forward: Callable) -> Callable:
             check_forward(op_name, tensors, result)
         if STATE.grad_enabled:
             for t in tensors:
-                if t.requires_grad:
-                    return Tensor._node(result, op_name, tensors, vjps)
+                if t.requires_grad:  # Tensor._node, inlined: this runs once per node of every graph
+                    node = _new_object(Tensor)
+                    node.data = result
+                    node.grad = None
+                    node.requires_grad = True
+                    node.name = None
+                    node._parents = tensors
+                    node._vjps = vjps
+                    node._op = op_name
+                    node._scope = STATE.scope
+                    node._retain = False
+                    node._created = next_created()
+                    return node
         return Tensor._leaf(result)
 
     op.__name__ = op_name
