@@ -190,20 +190,27 @@ def _spread(g: np.ndarray, shape: tuple, kept: tuple) -> np.ndarray:
     return out
 
 
+def _reduced(a: np.ndarray, axis):
+    """(axes for np.add.reduce, the kept shape with size-1 reduced axes, elements per result).
+    A full reduction (a loss) passes axis=None on: NumPy parses no tuple of axes then."""
+    if axis is None:
+        return None, (1,) * a.ndim, a.size
+    axes = _normalize_axis(axis, a.ndim)
+    kept = tuple(1 if i in axes else n for i, n in enumerate(a.shape))
+    return axes, kept, math.prod(a.shape[i] for i in axes)
+
+
 @primitive
 def sum_(a, axis=None, keepdims=False):
-    axes = _normalize_axis(axis, a.ndim)
+    axes, kept, _ = _reduced(a, axis)
     shape = a.shape
-    kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
     return np.add.reduce(a, axis=axes, keepdims=keepdims), (lambda g: _spread(g, shape, kept),)
 
 
 @primitive
 def mean(a, axis=None, keepdims=False):
-    axes = _normalize_axis(axis, a.ndim)
+    axes, kept, count = _reduced(a, axis)
     shape = a.shape
-    kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
-    count = math.prod(shape[i] for i in axes)
     return np.add.reduce(a, axis=axes, keepdims=keepdims) / count, (lambda g: _spread(g / count, shape, kept),)
 
 

@@ -335,6 +335,10 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     if isinstance(value, np.ndarray) and value.dtype in _FLOATS:
         return Tensor._leaf(value)
     dtype = like.data.dtype if like is not None else STATE.default_dtype
+    if type(value) is float or (type(value) is int and -2**53 < value < 2**53):
+        # the usual constant (`1 - z`, `loss / T`): no check against the numbers ABC, which is
+        # slow; ints this small convert exactly, so the result is what the general path gives
+        return Tensor._leaf(np.asarray(value, dtype))
     if isinstance(value, numbers.Number) or isinstance(value, (list, tuple, np.ndarray, np.generic)):
         array = np.asarray(value)
         if array.dtype.kind not in "iubf":
@@ -394,8 +398,12 @@ def primitive(forward: Callable) -> Callable:
 
 def _operands(inputs: tuple) -> tuple[Tensor, ...]:
     """Constants become leaves with the dtype of the first tensor among the inputs."""
-    first = next((x for x in inputs if isinstance(x, Tensor)), None)
-    return tuple(x if isinstance(x, Tensor) else as_tensor(x, first) for x in inputs)
+    first = None
+    for x in inputs:  # loops, not generators: this runs for every op with a constant operand
+        if isinstance(x, Tensor):
+            first = x
+            break
+    return tuple([x if isinstance(x, Tensor) else as_tensor(x, first) for x in inputs])
 
 
 from . import ops  # noqa: E402  (ops uses `primitive` above; Tensor's methods use ops)
