@@ -109,12 +109,20 @@ class RecurrentCell(Module):
         self.load_state_dict(self._from_torch(arrays))
 
     def _from_torch(self, arrays: dict) -> dict:
-        """PyTorch's arrays (checked) -> this cell's state dict."""
-        raise NotImplementedError
+        """PyTorch's arrays (checked) -> this cell's state dict. PyTorch keeps two biases whose
+        sum is all that matters, so b = bias_ih + bias_hh (GRUCell differs: see there)."""
+        new = {"U": arrays["weight_ih"], "W": arrays["weight_hh"]}
+        if self.b is not None:
+            new["b"] = arrays["bias_ih"] + arrays["bias_hh"]
+        return new
 
     def torch_state_dict(self) -> dict[str, np.ndarray]:
-        """The state dict of PyTorch's matching cell, as NumPy arrays (`torch.from_numpy` each)."""
-        raise NotImplementedError
+        """The state dict of PyTorch's matching cell, as NumPy arrays (`torch.from_numpy` each):
+        b goes to bias_ih, and bias_hh is zeros."""
+        sd = {"weight_ih": self.U.data.copy(), "weight_hh": self.W.data.copy()}
+        if self.b is not None:
+            sd["bias_ih"], sd["bias_hh"] = self.b.data.copy(), np.zeros_like(self.b.data)
+        return sd
 
 
 class RNNCell(RecurrentCell):
@@ -148,19 +156,6 @@ class RNNCell(RecurrentCell):
         pre = gx if a_prev is None else ops.linear(a_prev, self.W, gx)
         return pre.tanh() if self.nonlinearity == "tanh" else pre.relu()
 
-    def _from_torch(self, arrays: dict) -> dict:
-        new = {"U": arrays["weight_ih"], "W": arrays["weight_hh"]}
-        if self.b is not None:
-            new["b"] = arrays["bias_ih"] + arrays["bias_hh"]
-        return new
-
-    def torch_state_dict(self) -> dict[str, np.ndarray]:
-        """torch.nn.RNNCell's names: b goes to bias_ih, and bias_hh is zeros."""
-        sd = {"weight_ih": self.U.data.copy(), "weight_hh": self.W.data.copy()}
-        if self.b is not None:
-            sd["bias_ih"], sd["bias_hh"] = self.b.data.copy(), np.zeros_like(self.b.data)
-        return sd
-
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}, nonlinearity={self.nonlinearity!r}"
 
@@ -183,6 +178,19 @@ def _gate_weights(kind: str, gates: int, hidden: int, bound: float, rng, dtype) 
     return np.concatenate([_recurrent_weight(kind, hidden, bound, rng, dtype) for _ in range(gates)])
 
 
+def _init_gated(cell, input_size: int, hidden_size: int, bias: bool, recurrent_init: str, rng, dtype):
+    """U, W and b of a gated cell, gate blocks stacked (PyTorch's init U(±1/sqrt(hidden)) for U and
+    b). Returns the generator and the bound, for any further parameter."""
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    bound = 1 / math.sqrt(hidden_size)
+    g = cell.gates * hidden_size
+    cell.input_size, cell.hidden_size = input_size, hidden_size
+    cell.U = Parameter(init.uniform((g, input_size), bound, rng, dtype), name="U")
+    cell.W = Parameter(_gate_weights(recurrent_init, cell.gates, hidden_size, bound, rng, dtype), name="W")
+    cell.b = Parameter(init.uniform((g,), bound, rng, dtype), name="b") if bias else None
+    return rng, bound
+
+
 class LSTMCell(RecurrentCell):
     """PyTorch's LSTM cell: `h, c = cell(x, state=None)` with state = (h_prev, c_prev).
 
@@ -199,13 +207,7 @@ class LSTMCell(RecurrentCell):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, recurrent_init: str = "uniform",
                  rng=None, dtype=None) -> None:
-        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        bound = 1 / math.sqrt(hidden_size)
-        g = self.gates * hidden_size
-        self.input_size, self.hidden_size = input_size, hidden_size
-        self.U = Parameter(init.uniform((g, input_size), bound, rng, dtype), name="U")
-        self.W = Parameter(_gate_weights(recurrent_init, self.gates, hidden_size, bound, rng, dtype), name="W")
-        self.b = Parameter(init.uniform((g,), bound, rng, dtype), name="b") if bias else None
+        _init_gated(self, input_size, hidden_size, bias, recurrent_init, rng, dtype)
 
     def forward(self, x, state=None, *, gx=None) -> tuple[Tensor, Tensor]:
         x = self._check_input(x)
@@ -237,19 +239,6 @@ class LSTMCell(RecurrentCell):
     def zero_state(self, x: Tensor) -> tuple[np.ndarray, np.ndarray]:
         return super().zero_state(x), super().zero_state(x)
 
-    def _from_torch(self, arrays: dict) -> dict:
-        new = {"U": arrays["weight_ih"], "W": arrays["weight_hh"]}
-        if self.b is not None:
-            new["b"] = arrays["bias_ih"] + arrays["bias_hh"]
-        return new
-
-    def torch_state_dict(self) -> dict[str, np.ndarray]:
-        """torch.nn.LSTMCell's state dict as NumPy arrays: b goes to bias_ih, bias_hh is zeros."""
-        sd = {"weight_ih": self.U.data.copy(), "weight_hh": self.W.data.copy()}
-        if self.b is not None:
-            sd["bias_ih"], sd["bias_hh"] = self.b.data.copy(), np.zeros_like(self.b.data)
-        return sd
-
 
 class GRUCell(RecurrentCell):
     """PyTorch's GRU cell: `h = cell(x, h_prev=None)`.
@@ -269,13 +258,7 @@ class GRUCell(RecurrentCell):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, recurrent_init: str = "uniform",
                  rng=None, dtype=None) -> None:
-        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        bound = 1 / math.sqrt(hidden_size)
-        g = self.gates * hidden_size
-        self.input_size, self.hidden_size = input_size, hidden_size
-        self.U = Parameter(init.uniform((g, input_size), bound, rng, dtype), name="U")
-        self.W = Parameter(_gate_weights(recurrent_init, self.gates, hidden_size, bound, rng, dtype), name="W")
-        self.b = Parameter(init.uniform((g,), bound, rng, dtype), name="b") if bias else None
+        rng, bound = _init_gated(self, input_size, hidden_size, bias, recurrent_init, rng, dtype)
         self.b_hn = Parameter(init.uniform((hidden_size,), bound, rng, dtype), name="b_hn") if bias else None
 
     def forward(self, x, h_prev=None, *, gx=None) -> Tensor:
