@@ -99,21 +99,6 @@ class Tensor:
         t._created = next(_creation_counter)
         return t
 
-    @classmethod
-    def _node(cls, data: np.ndarray, op: str, parents: tuple, vjps: tuple) -> Tensor:
-        t = object.__new__(cls)
-        t.data = data
-        t.grad = None
-        t.requires_grad = True
-        t.name = None
-        t._parents = parents
-        t._vjps = vjps
-        t._op = op
-        t._scope = STATE.scope
-        t._retain = False
-        t._created = next(_creation_counter)
-        return t
-
     # -- array-like views -----------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
@@ -375,7 +360,7 @@ def primitive(forward: Callable) -> Callable:
             check_forward(op_name, tensors, result)
         if STATE.grad_enabled:
             for t in tensors:
-                if t.requires_grad:  # Tensor._node, inlined: this runs once per node of every graph
+                if t.requires_grad:  # a graph node, built inline: this runs once per node of every graph
                     node = _new_object(Tensor)
                     node.data = result
                     node.grad = None
