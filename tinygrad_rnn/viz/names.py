@@ -59,11 +59,7 @@ def key_ids(c: Contracted) -> list[str]:
         else:
             base = {INPUT: "x", OUTPUT: "yhat", ROOT: "L"}[key.role]
         name = base if key.sub is None or key.role in (NAMED, ROOT) else f"{base}_{key.sub}"
-        unique, n = name, 2
-        while unique in used:
-            unique, n = f"{name}_{n}", n + 1
-        used.add(unique)
-        ids.append(unique)
+        ids.append(_unused(name, used, "_"))
     return ids
 
 
@@ -82,9 +78,14 @@ def param_names(c: Contracted) -> list[str]:
         name = base
         if counts[base] > 1 and id(p) in owner:
             name = base + str(owner[id(p)]).translate(_SUPERSCRIPT)
-        unique, n = name, 2
-        while unique in used:
-            unique, n = f"{name}#{n}", n + 1
-        used.add(unique)
-        names.append(unique)
+        names.append(_unused(name, used, "#"))
     return names
+
+
+def _unused(name: str, used: set, sep: str) -> str:
+    """`name`, or `name<sep>2`, `name<sep>3`, ... the first not in `used`; records it as used."""
+    unique, n = name, 2
+    while unique in used:
+        unique, n = f"{name}{sep}{n}", n + 1
+    used.add(unique)
+    return unique
