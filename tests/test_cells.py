@@ -371,3 +371,10 @@ def test_twenty_thousand_step_unroll_backpropagates_exactly():
     close(cell.b.grad, db, 1e-9)
     close(a0.grad, da0, 1e-9)
     assert a.scope.step == T - 1
+
+
+def test_identity_recurrent_init_is_the_irnn_recipe():
+    cell = RNNCell(3, 5, nonlinearity="relu", recurrent_init="identity", dtype=np.float64)
+    np.testing.assert_array_equal(cell.W.data, np.eye(5))
+    with pytest.raises(ValueError, match="recurrent_init"):
+        RNNCell(3, 5, recurrent_init="zeros")
