@@ -135,6 +135,31 @@ class Tensor:
         """The innermost module call (`autograd.Scope`) active when this tensor was made."""
         return self._scope
 
+    # -- the graph node's interface (what viz/, diagnostics and anomaly read) --------------------
+    # Readers of the graph use only these names: op, parents, name, scope, shape, ndim, size,
+    # retain, is_param, value, grad_norm, and `node` to go from a tensor to its graph node.
+    is_param = False  # True for Parameter
+
+    @property
+    def node(self):
+        """The graph node of this tensor (what diagrams and diagnostics read)."""
+        return self
+
+    @property
+    def retain(self) -> bool:
+        """Whether backward() keeps this intermediate's gradient (recurrent cells mark their states)."""
+        return self._retain
+
+    @property
+    def value(self) -> float | None:
+        """The number a 0-d constant holds (None otherwise): the ops view labels constants with it."""
+        return self.data.item() if self._op is None and self.data.ndim == 0 else None
+
+    @property
+    def grad_norm(self) -> float | None:
+        """‖.grad‖ (Frobenius), or None before a backward reached this tensor."""
+        return None if self.grad is None else float(np.linalg.norm(self.grad))
+
     def numpy(self) -> np.ndarray:
         return self.data
 

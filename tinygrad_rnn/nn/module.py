@@ -13,6 +13,7 @@ class Parameter(Tensor):
     """A tensor a module learns: requires_grad=True, data copied so optimizers can update it in place."""
 
     __slots__ = ()
+    is_param = True
 
     def __init__(self, data, name: str | None = None, dtype=None) -> None:
         if isinstance(data, Tensor):
