@@ -30,3 +30,16 @@ def test_every_linked_file_exists():
             if "://" in target:
                 continue
             assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def test_committed_figures_are_current():
+    """Each figure in docs/figures/ is what docs/make_figures.py draws today from its code."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("dot") is None:
+        raise AssertionError("Graphviz's dot is needed to check the figures (.ci/run installs it)")
+    result = subprocess.run([sys.executable, str(DOCS / "make_figures.py"), "--check"], capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
