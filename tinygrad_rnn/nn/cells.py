@@ -10,6 +10,7 @@ from .. import ops
 from ..tensor import Tensor, as_tensor
 from . import init
 from .module import Module, Parameter
+from .taps import LISTENERS, emit
 
 
 def _first_tensor(state):
@@ -234,6 +235,8 @@ class LSTMCell(RecurrentCell):
         o = s[..., 3 * H:4 * H]
         c = i * g if c_prev is None else s[..., 1 * H:2 * H] * c_prev + i * g
         h = o * c.tanh()
+        if LISTENERS:  # tinygrad_rnn.inspect is recording
+            emit(self, {"i": i, "f": s[..., 1 * H:2 * H], "g": g, "o": o, "c": c})
         return h, c
 
     def zero_state(self, x: Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -273,7 +276,10 @@ class GRUCell(RecurrentCell):
             r = gx[..., 0 * H:1 * H].sigmoid()
             z = gx[..., 1 * H:2 * H].sigmoid()
             n_in = gx[..., 2 * H:3 * H] if self.b_hn is None else gx[..., 2 * H:3 * H] + r * self.b_hn
-            return (1 - z) * n_in.tanh()
+            n = n_in.tanh()
+            if LISTENERS:  # tinygrad_rnn.inspect is recording
+                emit(self, {"r": r, "z": z, "n": n})
+            return (1 - z) * n
         gh = ops.linear(h_prev, self.W)
         # r and z share one sum and one sigmoid (n's third of the sum is not used), then slices:
         # three nodes fewer per step than a slice, a sum and a sigmoid per gate
@@ -281,6 +287,8 @@ class GRUCell(RecurrentCell):
         r, z = rz[..., :H], rz[..., H:]
         hn = gh[..., 2 * H:3 * H] if self.b_hn is None else gh[..., 2 * H:3 * H] + self.b_hn
         n = (gx[..., 2 * H:3 * H] + r * hn).tanh()
+        if LISTENERS:  # tinygrad_rnn.inspect is recording
+            emit(self, {"r": r, "z": z, "n": n})
         return (1 - z) * n + z * h_prev
 
     def _from_torch(self, arrays: dict) -> dict:
