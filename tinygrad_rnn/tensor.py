@@ -20,6 +20,7 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _creation_counter = itertools.count()  # `Tensor._created`: creation order is a topological order
 _new_object = object.__new__
 _data_of = operator.attrgetter("data")
+_NO_OPTIONS: dict = {}
 
 
 def _to_array(data, dtype, requires_grad: bool) -> np.ndarray:
@@ -65,7 +66,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "_parents", "_vjps", "_op", "_scope",
-                 "_retain", "_created", "__weakref__")
+                 "_retain", "_created", "_options", "__weakref__")
     __array_priority__ = 1000.0
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
@@ -82,6 +83,7 @@ class Tensor:
         self._scope = STATE.scope
         self._retain = False
         self._created = next(_creation_counter)
+        self._options = _NO_OPTIONS
 
     # -- construction on the hot path (no checks: ops produce arrays of the right dtype) --------
     @classmethod
@@ -97,6 +99,7 @@ class Tensor:
         t._scope = STATE.scope
         t._retain = False
         t._created = next(_creation_counter)
+        t._options = _NO_OPTIONS
         return t
 
     # -- array-like views -----------------------------------------------------------------------
@@ -136,14 +139,19 @@ class Tensor:
         return self._scope
 
     # -- the graph node's interface (what viz/, diagnostics and anomaly read) --------------------
-    # Readers of the graph use only these names: op, parents, name, scope, shape, ndim, size,
-    # retain, is_param, value, grad_norm, and `node` to go from a tensor to its graph node.
+    # Readers of the graph use only these names: op, parents, options, name, scope, shape, ndim,
+    # size, retain, is_param, value, grad_norm, and `node` to go from a tensor to its graph node.
     is_param = False  # True for Parameter
 
     @property
     def node(self):
         """The graph node of this tensor (what diagrams and diagnostics read)."""
         return self
+
+    @property
+    def options(self) -> dict:
+        """The op's keyword options, e.g. getitem's `index`, a reduction's `axis` (empty for leaves)."""
+        return self._options
 
     @property
     def retain(self) -> bool:
@@ -397,6 +405,7 @@ def primitive(forward: Callable) -> Callable:
                     node._scope = STATE.scope
                     node._retain = False
                     node._created = next_created()
+                    node._options = options
                     return node
         return Tensor._leaf(result)
 
