@@ -126,9 +126,10 @@ def test_a_slice_passes_back_only_its_part():
     just its (B, H) values, which the engine adds into one buffer, instead of a full-size array
     of zeros per step (O(T²·B·H) work)."""
     T, B, H = 50, 2, 3
-    _, (vjp,) = ops.getitem.forward(np.zeros((T, B, H)), index=7)
+    _, saved = ops.getitem.forward(np.zeros((T, B, H)), index=7)
+    (vjp,) = ops.getitem.vjps
     g = np.ones((B, H))
-    sparse = vjp(g)
+    sparse = vjp(g, saved)
     assert isinstance(sparse, IndexedGrad) and sparse.values is g
     dense = np.asarray(sparse)
     assert dense.shape == (T, B, H) and dense[7].sum() == B * H and dense.sum() == B * H

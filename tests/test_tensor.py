@@ -26,8 +26,8 @@ def float64_default():
 # ---------------------------------------------------------------------------------------------
 # dtype rules
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("data", [1.5, 3, True, [1.0, 2.0], [[1, 2], [3, 4]], np.arange(3),
-                                  np.arange(3, dtype=np.uint8), np.array([True, False]), np.float16(2.0),
+@pytest.mark.parametrize("data", [1.5, 3, [1.0, 2.0], [[1, 2], [3, 4]], np.arange(3),
+                                  np.arange(3, dtype=np.uint8), np.float16(2.0),
                                   np.int64(4), np.array([1.0], np.float16)],
                          ids=repr)
 def test_numbers_lists_and_integer_arrays_take_the_default_dtype(data):
@@ -71,9 +71,18 @@ def test_set_default_dtype_refuses_non_floats():
     assert get_default_dtype() == np.float32
 
 
-@pytest.mark.parametrize("data", [np.arange(3), np.array([1, 2], dtype=np.uint8), np.array([True])], ids=repr)
-def test_integer_array_cannot_require_grad(data):
-    with pytest.raises(TypeError, match=str(data.dtype)):
+@pytest.mark.parametrize("data", [np.arange(3), np.array([1, 2], dtype=np.uint8), np.int64(3), [1, 2]], ids=repr)
+def test_integer_data_requiring_grad_takes_the_default_dtype(data):
+    t = Tensor(data, requires_grad=True)
+    assert t.dtype == np.float32 and t.requires_grad
+    (t * t).sum().backward()
+    np.testing.assert_array_equal(t.grad, 2 * np.asarray(data, dtype=np.float32))
+
+
+@pytest.mark.parametrize("data", [True, [True, False], np.array([True, False])], ids=repr)
+def test_booleans_stay_boolean_masks_and_cannot_require_grad(data):
+    assert Tensor(data).dtype == bool
+    with pytest.raises(TypeError, match="bool"):
         Tensor(data, requires_grad=True)
 
 

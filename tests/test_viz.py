@@ -249,7 +249,7 @@ def test_show_grads_labels_each_state_with_its_norm(build):
     assert len(states) == 5
     fills = set()
     for k, a in enumerate(states, start=1):
-        norm = float(np.linalg.norm(a.grad))
+        norm = a.grad_norm
         line = next(ln for ln in source.splitlines() if ln.strip().startswith(f"a_{k} "))
         assert format_norm(norm) in line
         fills.add(re.search(r'fillcolor="(#\w+)"', line).group(1))
@@ -321,11 +321,11 @@ def test_a_3000_step_unroll_draws_without_recursion():
 def test_drawing_does_not_change_the_graph():
     loss, _ = with_rnn("lstm", T=3)
     from tinygrad_rnn.viz.walk import topo_order
-    nodes = topo_order(loss)
+    nodes = topo_order(loss.node)
 
     def snapshot():
-        return [(id(n), n._op, tuple(id(p) for p in n._parents), n.name, n._retain, n.requires_grad,
-                 n.grad is None, n._vjps is None, id(n._scope)) for n in nodes]
+        return [(id(n), n.op, tuple(id(p) for p in n.parents), n.name, n.retain, n.requires_grad,
+                 n.grad_norm, n.freed, id(n.scope)) for n in nodes]
 
     before = snapshot()
     for view in ("unfolded", "folded", "ops"):

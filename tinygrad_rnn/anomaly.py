@@ -1,6 +1,7 @@
 """`detect_anomaly()`: stop at the first op whose forward or backward makes NaN or Inf.
 
-Off by default; when off, the only cost is one flag read per op.
+Off by default; when off, the only cost is one flag read per op. It reads nodes (op, parents'
+shapes, scope) and the arrays an op has just made, nothing else.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .autograd import STATE
+from .graph import STATE
 
 
 @contextmanager
@@ -26,25 +27,36 @@ def detect_anomaly() -> Iterator[None]:
 
 
 def describe_scope(scope) -> str:
-    """'in RNNCell (time step 3) inside RNN', or '' outside any module call."""
+    """'in RNNCell (time step 3) inside RNN', or '' outside any module call. Steps count from 1,
+    as in every picture."""
     if scope is None:
         return ""
     names = []
     for s in scope.chain():
-        step = "" if s.step is None else f" (time step {s.step})"
+        step = "" if s.step is None else f" (time step {s.step + 1})"
         names.append(f"{type(s.module).__name__}{step}")
     return " in " + " inside ".join(names)
 
 
 def describe_node(node) -> str:
-    shapes = ", ".join(str(p.shape) for p in node._parents)
-    return f"'{node._op}' (input shapes {shapes}){describe_scope(node._scope)}"
+    shapes = ", ".join(str(p.shape) for p in node.parents)
+    return f"'{node.op}' (input shapes {shapes}){describe_scope(node.scope)}"
 
 
-def check_forward(op_name: str, inputs, result: np.ndarray) -> None:
-    if not np.all(np.isfinite(result)):
-        shapes = ", ".join(str(t.shape) for t in inputs)
+def check_forward(op_name: str, shapes, result: np.ndarray) -> None:
+    if result.dtype.kind == "f" and not np.all(np.isfinite(result)):
         bad = "NaN" if np.isnan(result).any() else "Inf"
         raise FloatingPointError(
-            f"detect_anomaly: forward of '{op_name}' (input shapes {shapes})"
+            f"detect_anomaly: forward of '{op_name}' (input shapes {', '.join(map(str, shapes))})"
             f"{describe_scope(STATE.scope)} produced {bad}")
+
+
+def check_backward(node, parent, grad) -> None:
+    values = getattr(grad, "values", None)  # a compact gradient: check what it carries
+    arrays = [values] if values is not None else [getattr(grad, "left", None), getattr(grad, "right", None)]
+    if values is None and arrays[0] is None:
+        arrays = [np.asarray(grad)]
+    if not all(np.all(np.isfinite(a)) for a in arrays):
+        raise FloatingPointError(
+            f"detect_anomaly: backward of {describe_node(node)} produced a non-finite gradient "
+            f"for an input of shape {parent.shape}")

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .autograd import grad
+from .engine import FreedGraphError
 from .tensor import Tensor
 
 
@@ -19,6 +20,8 @@ def hidden_grad_norms(loss: Tensor, states: Sequence) -> np.ndarray:
     `states` holds tensors of loss's graph, e.g. `rnn.states` or the a_t of a hand-written loop; an
     LSTM pair (h, c) counts as its h. The graph is kept (`retain_graph=True`), so `loss.backward()`
     still works afterwards, and no `.grad` is touched. A state the loss does not depend on gets 0.
+    After `loss.backward()` has freed the graph, the norms that backward recorded on the states are
+    returned (recurrent cells' states record them).
     """
     tensors = []
     for i, s in enumerate(states):
@@ -29,8 +32,24 @@ def hidden_grad_norms(loss: Tensor, states: Sequence) -> np.ndarray:
         tensors.append(s)
     if not tensors:
         return np.zeros(0)
-    grads = grad(loss, tensors, retain_graph=True)
+    try:
+        grads = grad(loss, tensors, retain_graph=True)
+    except FreedGraphError:
+        return _recorded_norms(loss, tensors)
     return np.array([np.linalg.norm(g.astype(np.float64)) for g in grads])
+
+
+def _recorded_norms(loss: Tensor, states: list[Tensor]) -> np.ndarray:
+    """After loss.backward() freed the graph: the norms that backward left on the states (a cell's
+    states keep theirs), when that backward started at this very loss."""
+    root = loss.node.order
+    norms = [s.node.grad_norm if s.node.grad_root == root else None for s in states]
+    if any(n is None for n in norms):
+        raise RuntimeError(
+            "hidden_grad_norms: loss.backward() already freed the graph and these states kept no "
+            "gradient from it (only a recurrent cell's states do); call hidden_grad_norms before "
+            "backward(), or pass retain_graph=True to backward()")
+    return np.array(norms, dtype=np.float64)
 
 
 def plot_hidden_grad_norms(norms, path=None, ax=None, title: str | None = "‖∂L/∂a_t‖ through time"):

@@ -10,17 +10,25 @@ from . import ops
 from .tensor import Tensor, as_tensor
 
 
+def _shift(x: Tensor, axis: int) -> np.ndarray:
+    """The max along `axis` (kept), as a constant: subtracting it keeps exp() at most 1, so the
+    softmaxes are finite at ±1000, and it cancels in the result, so no gradient flows through it.
+    An empty axis or a row of -inf shifts by 0."""
+    ops.core.normalize_axes(axis, x.ndim, "softmax")  # a clear error for an axis out of range
+    m = np.max(x.data, axis=axis, keepdims=True, initial=-np.inf)
+    return np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
+
+
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """x - logsumexp(x). Shifting by the (constant) max keeps exp() at most 1, so it is finite at
-    ±1000; the shift cancels in the result, so no gradient needs to flow through it."""
+    """x - logsumexp(x), shifted by the max first (see `_shift`)."""
     x = as_tensor(x)
-    shifted = x - np.max(x.data, axis=axis, keepdims=True)
+    shifted = x - _shift(x, axis)
     return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     x = as_tensor(x)
-    e = (x - np.max(x.data, axis=axis, keepdims=True)).exp()
+    e = (x - _shift(x, axis)).exp()
     return e / e.sum(axis=axis, keepdims=True)
 
 
@@ -50,7 +58,7 @@ def cross_entropy(logits: Tensor, targets) -> Tensor:
 def mse_loss(pred: Tensor, target) -> Tensor:
     """Mean of squared differences; pred and target must have the same shape."""
     pred = as_tensor(pred)
-    target = as_tensor(target, pred)
+    target = as_tensor(target, pred, copy=False)  # sub keeps neither operand
     if pred.shape != target.shape:
         raise ValueError(f"mse_loss: pred has shape {pred.shape} but target has shape {target.shape}")
     diff = pred - target
@@ -87,3 +95,17 @@ def sigmoid(x: Tensor) -> Tensor:
 
 def relu(x: Tensor) -> Tensor:
     return as_tensor(x).relu()
+
+
+# Methods of Tensor that are composites: attached here, where they are defined, so that tensor.py
+# never imports this module (the imports of the core point one way).
+def _softmax_method(self: Tensor, axis: int = -1) -> Tensor:
+    return softmax(self, axis)
+
+
+def _log_softmax_method(self: Tensor, axis: int = -1) -> Tensor:
+    return log_softmax(self, axis)
+
+
+Tensor.softmax = _softmax_method
+Tensor.log_softmax = _log_softmax_method

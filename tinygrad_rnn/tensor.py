@@ -1,59 +1,68 @@
-"""`Tensor`: a NumPy array that remembers how it was made.
+"""`Tensor`: a handle on a NumPy array and on the graph node that made it.
 
-Each result of a primitive op (see ops.py) keeps its inputs (`_parents`, a tuple), one
-vector-Jacobian product per input (`_vjps`), the op's name and the scope it was made in. That is the
-whole graph; autograd.py walks it backwards.
+The tensor owns its data; its node (graph.py) owns the structure: op, parents, scope, and the few
+arrays the op's gradient needs. So dropping a tensor frees its array unless a gradient saved it,
+and a graph kept after backward() costs only its structure.
+
+This module also runs the primitives on tensors (`apply`, bound into ops/ at import): it unwraps
+the inputs, calls the op's forward on their arrays and, when recording is on and an input requires
+grad, makes the result's node.
 """
 from __future__ import annotations
 
-import itertools
 import numbers
 import operator
-from collections.abc import Callable
+import weakref
 
 import numpy as np
 
-from . import autograd
-from .autograd import STATE
+from . import ops
+from .anomaly import check_forward
+from .engine import run_backward
+from .graph import NO_OPTIONS, STATE, Node, leaf_node, new_node, next_order
+from .ops.core import AxisError, bind
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_creation_counter = itertools.count()  # `Tensor._created`: creation order is a topological order
 _new_object = object.__new__
 _data_of = operator.attrgetter("data")
-_NO_OPTIONS: dict = {}
 
 
 def _to_array(data, dtype, requires_grad: bool) -> np.ndarray:
     """The dtype rules of the contract: float32/float64 arrays keep their dtype; Python numbers,
-    lists and integer arrays take the default dtype; anything else is refused."""
+    lists and integer arrays take the default dtype; booleans stay boolean (masks) unless they must
+    require grad; anything else is refused."""
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype not in _FLOATS:
             raise TypeError(f"Tensor: dtype must be float32 or float64, got {dtype}")
-        return np.asarray(data, dtype=dtype)
-    if isinstance(data, np.ndarray):
-        if data.dtype in _FLOATS:
-            return data
-        kind = data.dtype.kind
-        if kind in "iub":
-            if requires_grad:
-                raise TypeError(
-                    f"Tensor: an {data.dtype} array cannot require grad (gradients need floating "
-                    "point data); convert it with .astype(np.float32) or pass dtype=")
-            return data.astype(STATE.default_dtype)
-        if kind == "f":  # float16, longdouble: bring to the default
-            return data.astype(STATE.default_dtype)
-        raise TypeError(f"Tensor: cannot make a tensor of {data.dtype} data")
+        try:
+            return np.asarray(data, dtype=dtype)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"Tensor: cannot make a {dtype} tensor of {type(data).__name__}: {exc}") from None
+    if not isinstance(data, (np.ndarray, np.generic)):  # Python numbers and lists
+        try:
+            array = np.asarray(data)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"Tensor: cannot make a tensor of {type(data).__name__}: {exc}") from None
+        if array.dtype.kind not in "iubf":
+            raise TypeError(f"Tensor: cannot make a tensor of {type(data).__name__} "
+                            f"(NumPy made dtype {array.dtype} of it)")
+        if array.dtype.kind != "b":
+            return array.astype(STATE.default_dtype)
+        data = array  # booleans: the rules for bool arrays below
     if isinstance(data, np.generic):
-        return _to_array(np.asarray(data), None, requires_grad)
-    try:
-        array = np.asarray(data)
-    except (ValueError, TypeError) as exc:
-        raise TypeError(f"Tensor: cannot make a tensor of {type(data).__name__}: {exc}") from None
-    if array.dtype.kind not in "iubf":
-        raise TypeError(f"Tensor: cannot make a tensor of {type(data).__name__} "
-                        f"(NumPy made dtype {array.dtype} of it)")
-    return array.astype(STATE.default_dtype, copy=False)
+        data = np.asarray(data)
+    if data.dtype in _FLOATS:
+        return data
+    kind = data.dtype.kind
+    if kind == "b" and not requires_grad:
+        return data  # a mask: comparisons make these, indexing reads them as masks
+    if kind in "iubf":  # integers, float16, longdouble (and booleans that must require grad)
+        if kind == "b":
+            raise TypeError("Tensor: a bool array cannot require grad (it is a mask); convert it with "
+                            ".astype(np.float32) first")
+        return data.astype(STATE.default_dtype)
+    raise TypeError(f"Tensor: cannot make a tensor of {data.dtype} data")
 
 
 class Tensor:
@@ -65,8 +74,7 @@ class Tensor:
     array([2., 4.], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_parents", "_vjps", "_op", "_scope",
-                 "_retain", "_created", "_options", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_node", "__weakref__")
     __array_priority__ = 1000.0
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
@@ -76,30 +84,29 @@ class Tensor:
         self.data = _to_array(data, dtype, requires_grad)
         self.grad: np.ndarray | None = None
         self.requires_grad = bool(requires_grad)
-        self.name = name
-        self._parents: tuple[Tensor, ...] = ()
-        self._vjps = None
-        self._op: str | None = None
-        self._scope = STATE.scope
-        self._retain = False
-        self._created = next(_creation_counter)
-        self._options = _NO_OPTIONS
+        value = self.data.item() if self.data.ndim == 0 else None
+        self._node = leaf_node(self.data.shape, self.data.dtype, self.requires_grad, name,
+                               weakref.ref(self) if requires_grad else None, value)
 
     # -- construction on the hot path (no checks: ops produce arrays of the right dtype) --------
     @classmethod
     def _leaf(cls, data: np.ndarray) -> Tensor:
-        t = object.__new__(cls)
+        t = _new_object(cls)
         t.data = data
         t.grad = None
         t.requires_grad = False
-        t.name = None
-        t._parents = ()
-        t._vjps = None
-        t._op = None
-        t._scope = STATE.scope
-        t._retain = False
-        t._created = next(_creation_counter)
-        t._options = _NO_OPTIONS
+        node = t._node = new_node(Node)  # graph.leaf_node, inline: constants are made on every step
+        node.op = node.vjps = node.saved = None
+        node.parents = ()
+        node.options = NO_OPTIONS
+        node.scope = STATE.scope
+        node.shape = data.shape
+        node.dtype = data.dtype
+        node.requires_grad = False
+        node.order = next_order()
+        node._tensor = None
+        if data.ndim == 0:
+            node._value = data.item()
         return t
 
     # -- array-like views -----------------------------------------------------------------------
@@ -119,54 +126,58 @@ class Tensor:
     def size(self) -> int:
         return self.data.size
 
+    # -- the graph node (viz/, diagnostics and anomaly read nodes, never a tensor's data) -------
+    @property
+    def node(self):
+        """The graph node of this tensor: op, parents, name, scope, shape, retained gradient norm."""
+        return self._node
+
+    @property
+    def name(self) -> str | None:
+        return self._node.name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self._node.name = value
+
     @property
     def is_leaf(self) -> bool:
-        return self._op is None
+        return self._node.op is None
 
     @property
     def op(self) -> str | None:
         """Name of the primitive that made this tensor (None for a leaf)."""
-        return self._op
+        return self._node.op
 
     @property
-    def parents(self) -> tuple[Tensor, ...]:
-        """The tensors this one was computed from (empty for a leaf)."""
-        return self._parents
+    def parents(self) -> tuple:
+        """The nodes this one was computed from (empty for a leaf)."""
+        return self._node.parents
 
     @property
     def scope(self):
-        """The innermost module call (`autograd.Scope`) active when this tensor was made."""
-        return self._scope
-
-    # -- the graph node's interface (what viz/, diagnostics and anomaly read) --------------------
-    # Readers of the graph use only these names: op, parents, options, name, scope, shape, ndim,
-    # size, retain, is_param, value, grad_norm, and `node` to go from a tensor to its graph node.
-    is_param = False  # True for Parameter
-
-    @property
-    def node(self):
-        """The graph node of this tensor (what diagrams and diagnostics read)."""
-        return self
+        """The innermost module call (`graph.Scope`) active when this tensor was made."""
+        return self._node.scope
 
     @property
     def options(self) -> dict:
-        """The op's keyword options, e.g. getitem's `index`, a reduction's `axis` (empty for leaves)."""
-        return self._options
+        return self._node.options
 
     @property
     def retain(self) -> bool:
-        """Whether backward() keeps this intermediate's gradient (recurrent cells mark their states)."""
-        return self._retain
+        return self._node.retain
+
+    @property
+    def is_param(self) -> bool:
+        return self._node.is_param
 
     @property
     def value(self) -> float | None:
-        """The number a 0-d constant holds (None otherwise): the ops view labels constants with it."""
-        return self.data.item() if self._op is None and self.data.ndim == 0 else None
+        return self._node.value
 
     @property
     def grad_norm(self) -> float | None:
-        """‖.grad‖ (Frobenius), or None before a backward reached this tensor."""
-        return None if self.grad is None else float(np.linalg.norm(self.grad))
+        return self._node.grad_norm
 
     def numpy(self) -> np.ndarray:
         return self.data
@@ -194,8 +205,8 @@ class Tensor:
         extras = []
         if self.name:
             extras.append(f"name={self.name!r}")
-        if self._op is not None:
-            extras.append(f"op={self._op}")
+        if self._node.op is not None:
+            extras.append(f"op={self._node.op}")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         if self.data.dtype != STATE.default_dtype:
@@ -207,23 +218,26 @@ class Tensor:
     def detach(self) -> Tensor:
         """Same data, no history: gradients stop here (truncated BPTT cuts the graph with this)."""
         t = Tensor._leaf(self.data)
-        t.name = self.name
-        t._scope = self._scope  # keeps its time step: a cell fed a detached state counts on from it
+        t._node.name = self._node.name
+        t._node.scope = self._node.scope  # keeps its time step: a cell fed a detached state counts on from it
         return t
 
     def retain_grad(self) -> Tensor:
         """Keep this intermediate's gradient in `.grad` after backward() (leaves always keep theirs)."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad(): this tensor does not require grad")
-        self._retain = True
+        if self._node.op is not None and self._node.tensor is None:
+            self._node.tensor = weakref.ref(self)
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if self._op is not None:
+        node = self._node
+        if node.op is not None:
             raise RuntimeError("requires_grad_(): only leaves can change requires_grad")
         if requires_grad and self.data.dtype not in _FLOATS:
             raise TypeError(f"requires_grad_(): {self.data.dtype} data cannot require grad")
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = node.requires_grad = bool(requires_grad)
+        node.tensor = weakref.ref(self) if requires_grad else None
         return self
 
     def backward(self, grad=None, retain_graph: bool = False) -> None:
@@ -236,7 +250,7 @@ class Tensor:
                 f"backward(): this tensor (shape {self.shape}) does not require grad and has no "
                 "graph; did an input have requires_grad=True, and was it made outside no_grad()?")
         seed = self._seed(grad, "backward()")
-        autograd.run_backward(self, seed, retain_graph)
+        run_backward(self._node, seed, retain_graph)
 
     def _seed(self, grad, who: str) -> np.ndarray:
         if grad is None:
@@ -244,48 +258,58 @@ class Tensor:
                 raise ValueError(
                     f"{who}: output of shape {self.shape} is not a scalar; pass grad= (an array of "
                     f"shape {self.shape}) or reduce it first, e.g. .sum()")
-            return np.ones_like(self.data)
+            return np.ones(self.shape, self.dtype)
         seed = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
         if seed.shape != self.shape:
             raise ValueError(f"{who}: grad has shape {seed.shape}, the output has shape {self.shape}")
         return np.array(seed, dtype=self.data.dtype, copy=True)
 
     # -- operators ------------------------------------------------------------------------------
-    def __add__(self, other): return ops.add(self, other)
-    def __radd__(self, other): return ops.add(other, self)
-    def __sub__(self, other): return ops.sub(self, other)
-    def __rsub__(self, other): return ops.sub(other, self)
-    def __mul__(self, other): return ops.mul(self, other)
-    def __rmul__(self, other): return ops.mul(other, self)
-    def __truediv__(self, other): return ops.div(self, other)
-    def __rtruediv__(self, other): return ops.div(other, self)
-    def __pow__(self, other): return ops.pow_(self, other)
-    def __rpow__(self, other): return ops.pow_(other, self)
-    def __matmul__(self, other): return ops.matmul(self, other)
-    def __rmatmul__(self, other): return ops.matmul(other, self)
-    def __neg__(self): return ops.neg(self)
+    def __add__(self, other): return apply(ops.add, (self, other))
+    def __radd__(self, other): return apply(ops.add, (other, self))
+    def __sub__(self, other): return apply(ops.sub, (self, other))
+    def __rsub__(self, other): return apply(ops.sub, (other, self))
+    def __mul__(self, other): return apply(ops.mul, (self, other))
+    def __rmul__(self, other): return apply(ops.mul, (other, self))
+    def __truediv__(self, other): return apply(ops.div, (self, other))
+    def __rtruediv__(self, other): return apply(ops.div, (other, self))
+    def __rpow__(self, other): return apply(ops.pow_, (other, self))
+    def __matmul__(self, other): return apply(ops.matmul, (self, other))
+    def __rmatmul__(self, other): return apply(ops.matmul, (other, self))
+    def __neg__(self): return apply(ops.neg, (self,))
     def __pos__(self): return self
-    def __getitem__(self, index): return ops.getitem(self, index=_index_data(index))
+    def __getitem__(self, index): return apply(ops.getitem, (self,), {"index": _index_data(index)})
+
+    def __pow__(self, other):
+        if type(other) in (int, float) or isinstance(other, (numbers.Real, np.number)) and np.ndim(other) == 0:
+            return apply(ops.power, (self,), {"exponent": float(other)})  # keeps only self
+        return apply(ops.pow_, (self, other))
 
     # -- methods --------------------------------------------------------------------------------
-    def sum(self, axis=None, keepdims: bool = False): return ops.sum_(self, axis=_axis(axis), keepdims=keepdims)
-    def mean(self, axis=None, keepdims: bool = False): return ops.mean(self, axis=_axis(axis), keepdims=keepdims)
-    def max(self, axis=None, keepdims: bool = False): return ops.max_(self, axis=_axis(axis), keepdims=keepdims)
-    def exp(self): return ops.exp(self)
-    def log(self): return ops.log(self)
-    def tanh(self): return ops.tanh(self)
-    def sigmoid(self): return ops.sigmoid(self)
-    def relu(self): return ops.relu(self)
-    def abs(self): return ops.abs_(self)
-    def sqrt(self): return ops.sqrt(self)
+    def sum(self, axis=None, keepdims: bool = False):
+        return apply(ops.sum_, (self,), {"axis": _axis(axis), "keepdims": keepdims})
+
+    def mean(self, axis=None, keepdims: bool = False):
+        return apply(ops.mean, (self,), {"axis": _axis(axis), "keepdims": keepdims})
+
+    def max(self, axis=None, keepdims: bool = False):
+        return apply(ops.max_, (self,), {"axis": _axis(axis), "keepdims": keepdims})
+
+    def exp(self): return apply(ops.exp, (self,))
+    def log(self): return apply(ops.log, (self,))
+    def tanh(self): return apply(ops.tanh, (self,))
+    def sigmoid(self): return apply(ops.sigmoid, (self,))
+    def relu(self): return apply(ops.relu, (self,))
+    def abs(self): return apply(ops.abs_, (self,))
+    def sqrt(self): return apply(ops.sqrt, (self,))
 
     def clip(self, min=None, max=None):  # noqa: A002 - NumPy's and PyTorch's names
-        return ops.clip(self, low=min, high=max)
+        return apply(ops.clip, (self,), {"low": min, "high": max})
 
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return ops.reshape(self, shape=shape)
+        return apply(ops.reshape, (self,), {"shape": shape})
 
     def transpose(self, *axes):
         """No axes: reverse them. Two integers: swap those two axes, as torch.transpose(dim0, dim1)
@@ -295,26 +319,21 @@ class Tensor:
             axes = tuple(axes[0])
         elif len(axes) == 2 and self.ndim >= 2:
             if not all(-self.ndim <= a < self.ndim for a in axes):
-                raise ValueError(f"transpose: axes {axes} out of range for a tensor of shape {self.shape}")
+                raise AxisError(f"transpose: axes {axes} out of range for a tensor of shape {self.shape}")
             i, j = (a % self.ndim for a in axes)
             perm = list(range(self.ndim))
             perm[i], perm[j] = perm[j], perm[i]
             axes = tuple(perm)
         if not axes:
             axes = tuple(reversed(range(self.ndim)))
-        return ops.transpose(self, axes=tuple(axes))
+        return apply(ops.transpose, (self,), {"axes": tuple(axes)})
 
     @property
     def T(self):
-        return ops.transpose(self, axes=tuple(reversed(range(self.ndim))))
+        return apply(ops.transpose, (self,), {"axes": tuple(reversed(range(self.ndim)))})
 
-    def softmax(self, axis: int = -1):
-        from . import functional
-        return functional.softmax(self, axis)
-
-    def log_softmax(self, axis: int = -1):
-        from . import functional
-        return functional.log_softmax(self, axis)
+    # softmax, log_softmax and the other methods that are composites of primitives are attached
+    # by functional.py, one layer up (it is built on Tensor; Tensor does not import it).
 
 
 def _axis(axis):
@@ -324,7 +343,7 @@ def _axis(axis):
 
 
 def _index_data(index):
-    """Indices may hold tensors (e.g. targets); the op needs plain arrays."""
+    """Indices may hold tensors (targets, masks); the op needs plain arrays."""
     if isinstance(index, Tensor):
         return _positions(index)
     if isinstance(index, tuple):
@@ -335,7 +354,10 @@ def _index_data(index):
 
 
 def _positions(t: Tensor) -> np.ndarray:
-    """Tensors hold floats, so a tensor used as an index must hold whole numbers: integer positions."""
+    """A boolean tensor is a mask. Other tensors hold floats, so a tensor used as an index must hold
+    whole numbers: integer positions."""
+    if t.data.dtype == bool:
+        return t.data.copy()
     positions = t.data.astype(np.intp)
     if not np.array_equal(positions, t.data):
         raise IndexError(f"a tensor used as an index must hold whole numbers, got {t.data}")
@@ -343,86 +365,89 @@ def _positions(t: Tensor) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------------
-# Primitive ops: a forward that returns (result, one vjp per input). See ops.py for the table.
+# Running a primitive on tensors
 # ----------------------------------------------------------------------------------------------
-def as_tensor(value, like: Tensor | None = None) -> Tensor:
+def as_tensor(value, like: Tensor | None = None, copy: bool = True) -> Tensor:
     """A constant operand: numbers and lists take the dtype of the tensor they meet, so that
-    `x32 * 2` stays float32; float arrays keep their own dtype (NumPy's promotion applies)."""
+    `x32 * 2` stays float32; float arrays keep their own dtype (NumPy's promotion applies).
+
+    `copy`: a float array is copied, so that a caller changing theirs later changes no gradient.
+    Pass False only where no op will save the array (what sub or add reads is not kept)."""
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, np.ndarray) and value.dtype in _FLOATS:
-        return Tensor._leaf(value)
-    dtype = like.data.dtype if like is not None else STATE.default_dtype
+    if isinstance(value, np.ndarray) and (value.dtype in _FLOATS or value.dtype == bool):
+        return Tensor._leaf(value.copy() if copy else value)
+    dtype = like.data.dtype if like is not None and like.data.dtype in _FLOATS else STATE.default_dtype
     if type(value) is float or (type(value) is int and -2**53 < value < 2**53):
         # the usual constant (`1 - z`, `loss / T`): no check against the numbers ABC, which is
         # slow; ints this small convert exactly, so the result is what the general path gives
         return Tensor._leaf(np.asarray(value, dtype))
     if isinstance(value, numbers.Number) or isinstance(value, (list, tuple, np.ndarray, np.generic)):
-        array = np.asarray(value)
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"cannot use {type(value).__name__} as an operand: {exc}") from None
         if array.dtype.kind not in "iubf":
             raise TypeError(f"cannot use {type(value).__name__} of dtype {array.dtype} as an operand")
-        return Tensor._leaf(array.astype(dtype, copy=False))
+        return Tensor._leaf(array if array.dtype == bool else array.astype(dtype))
     raise TypeError(f"unsupported operand of type {type(value).__name__}")
 
 
-def primitive(forward: Callable) -> Callable:
-    """Turn `forward(*arrays, **options) -> (result, vjps)` into an op on tensors.
-
-    The op records a graph node only when recording is on and some input requires grad; the
-    function's name becomes the node's op name (what diagrams show).
-    """
-    op_name = forward.__name__.rstrip("_")
-    next_created = _creation_counter.__next__
-
-    def op(*tensors, **options):
-        for x in tensors:
-            if not isinstance(x, Tensor):  # a number or array among the operands: make leaves
-                tensors = _operands(tensors)
-                break
-        try:
-            result, vjps = forward(*map(_data_of, tensors), **options)  # map: no list, no frame
-        except ValueError as exc:  # name the op and the shapes, whatever NumPy said
-            if str(exc).startswith(op_name):
-                raise
-            shapes = " and ".join(str(t.data.shape) for t in tensors)
-            raise ValueError(f"{op_name}: cannot apply to shapes {shapes}: {exc}") from None
-        if type(result) is not np.ndarray:  # NumPy gives scalars for 0-d results; keep arrays
-            result = np.asarray(result)
-        if STATE.detect_anomaly:
-            from .anomaly import check_forward
-            check_forward(op_name, tensors, result)
-        if STATE.grad_enabled:
-            for t in tensors:
-                if t.requires_grad:  # a graph node, built inline: this runs once per node of every graph
-                    node = _new_object(Tensor)
-                    node.data = result
-                    node.grad = None
-                    node.requires_grad = True
-                    node.name = None
-                    node._parents = tensors
-                    node._vjps = vjps
-                    node._op = op_name
-                    node._scope = STATE.scope
-                    node._retain = False
-                    node._created = next_created()
-                    node._options = options
-                    return node
-        return Tensor._leaf(result)
-
-    op.__name__ = op_name
-    op.__doc__ = forward.__doc__
-    op.forward = forward
-    return op
-
-
-def _operands(inputs: tuple) -> tuple[Tensor, ...]:
-    """Constants become leaves with the dtype of the first tensor among the inputs."""
+def _operands(inputs: tuple, copy: bool) -> tuple[Tensor, ...]:
+    """Constants become leaves with the dtype of the first tensor among the inputs; arrays are
+    copied where the op keeps its inputs for backward (`copy`)."""
     first = None
     for x in inputs:  # loops, not generators: this runs for every op with a constant operand
         if isinstance(x, Tensor):
             first = x
             break
-    return tuple([x if isinstance(x, Tensor) else as_tensor(x, first) for x in inputs])
+    return tuple([x if isinstance(x, Tensor) else as_tensor(x, first, copy) for x in inputs])
 
 
-from . import ops  # noqa: E402  (ops uses `primitive` above; Tensor's methods use ops)
+def apply(op, inputs: tuple, options: dict = NO_OPTIONS) -> Tensor:
+    """Run primitive `op` on tensors (numbers and arrays among them become constants).
+
+    The result gets a graph node only when recording is on and some input requires grad. This runs
+    once per op of every program, so it is written for speed: no list, no generator, slot stores.
+    """
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            inputs = _operands(inputs, op.keeps_inputs)
+            break
+    try:
+        result, saved = op.forward(*map(_data_of, inputs), **options)  # map: no list, no frame
+    except ValueError as exc:  # name the op and the shapes, whatever NumPy said
+        if str(exc).startswith(op.name) or isinstance(exc, AxisError):
+            raise
+        shapes = " and ".join(str(t.data.shape) for t in inputs)
+        raise ValueError(f"{op.name}: cannot apply to shapes {shapes}: {exc}") from None
+    if type(result) is not np.ndarray:  # NumPy gives scalars for 0-d results; keep arrays
+        result = np.asarray(result)
+    if STATE.detect_anomaly:
+        check_forward(op.name, [t.data.shape for t in inputs], result)
+    if STATE.grad_enabled:
+        for t in inputs:
+            if t.requires_grad:
+                out = _new_object(Tensor)
+                out.data = result
+                out.grad = None
+                out.requires_grad = True
+                node = out._node = new_node(Node)  # the slots every op's node has (see graph.Node)
+                node.op = op.name
+                n = len(inputs)  # tuples built by hand for the usual arities: cheaper than map()
+                node.parents = ((inputs[0]._node,) if n == 1 else (inputs[0]._node, inputs[1]._node) if n == 2
+                                else tuple([t._node for t in inputs]))
+                node.vjps = op.vjps_for(len(inputs)) if op.variadic else op.vjps
+                node.saved = saved
+                node.options = options if op.records_options else NO_OPTIONS
+                node.scope = STATE.scope
+                node.shape = result.shape
+                node.dtype = result.dtype
+                node.requires_grad = True
+                node.order = next_order()
+                node._tensor = None
+                return out
+    return Tensor._leaf(result)
+
+
+bind(apply)  # ops.add(t, u) and friends run through `apply`

@@ -3,6 +3,7 @@ with its step number, which is how diagrams find the time steps of a plain Pytho
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 
@@ -37,15 +38,15 @@ class RecurrentCell(Module):
     def __call__(self, *args, **kwargs):
         out = super().__call__(*args, **kwargs)
         for t in (out if isinstance(out, tuple) else (out,)):
-            if t.requires_grad and t._op is not None:
-                t._retain = True
+            if t.requires_grad and t._node.op is not None:
+                t._node.tensor = weakref.ref(t)  # retained: backward() keeps ∂L/∂a_t (see Node.retain)
         return out
 
     def _scope_step(self, args, kwargs) -> int | None:
         state = args[1] if len(args) > 1 else next(iter(kwargs.values()), None)
         first = _first_tensor(state)
-        if first is not None and first._scope is not None:
-            for scope in first._scope.chain():
+        if first is not None and first._node.scope is not None:
+            for scope in first._node.scope.chain():
                 if scope.module is self and scope.step is not None:
                     return scope.step + 1
         return 0

@@ -13,18 +13,21 @@ class Parameter(Tensor):
     """A tensor a module learns: requires_grad=True, data copied so optimizers can update it in place."""
 
     __slots__ = ()
-    is_param = True
 
     def __init__(self, data, name: str | None = None, dtype=None) -> None:
         if isinstance(data, Tensor):
             data = data.data
         super().__init__(np.array(data, dtype=dtype, copy=True) if dtype is not None else
                          _copy_float(data), requires_grad=True, name=name)
+        self._node.is_param = True
 
 
 def _copy_float(data):
-    array = np.asarray(data)
-    return array.copy() if array.dtype.kind == "f" else data
+    """A float array is copied (the module owns its parameters); numbers, lists and integer
+    arrays go through Tensor's rules (the default dtype)."""
+    if isinstance(data, np.ndarray) and data.dtype.kind == "f":
+        return data.copy()
+    return data
 
 
 class Module:

@@ -48,12 +48,12 @@ class Contracted:
     derived: dict[int, tuple[int, ...]] = field(default_factory=dict)  # id(op of params only) -> params
 
 
-def is_param(t: Tensor) -> bool:
-    return isinstance(t, Parameter)
+def is_param(t) -> bool:
+    return t.is_param
 
 
 def _inside_embedding(n: Tensor) -> bool:
-    scope = n._scope
+    scope = n.scope
     while scope is not None:
         if isinstance(scope.module, Embedding):
             return True
@@ -67,7 +67,8 @@ def contract(g: Walk) -> Contracted:
     rank: dict[int, int] = {}
     for cell in g.cells:
         for value in vars(cell).values():
-            rank.setdefault(id(value), len(rank))
+            if isinstance(value, Parameter):
+                rank.setdefault(id(value.node), len(rank))
     params = sorted((n for n in nodes if is_param(n)), key=lambda p: rank.get(id(p), len(rank)))  # stable sort
     param_index = {id(p): i for i, p in enumerate(params)}
 
@@ -75,36 +76,36 @@ def contract(g: Walk) -> Contracted:
     # An embedding lookup is an op on a parameter alone too, but its result is data (an input).
     derived: dict[int, tuple[int, ...]] = {}
     for n in nodes:
-        if n._op is None or _inside_embedding(n):
+        if n.op is None or _inside_embedding(n):
             continue
         met: list[int] = []
-        for p in n._parents:
+        for p in n.parents:
             if is_param(p):
                 met.append(param_index[id(p)])
             elif id(p) in derived:
                 met.extend(derived[id(p)])
-            elif not (p._op is None and p.ndim == 0):  # a number is fine, anything else is data
+            elif not (p.op is None and p.ndim == 0):  # a number is fine, anything else is data
                 break
         else:
             if met:
                 derived[id(n)] = tuple(dict.fromkeys(met))
 
     def is_data(t: Tensor) -> bool:
-        return not is_param(t) and id(t) not in derived and not (t._op is None and t.ndim == 0)
+        return not is_param(t) and id(t) not in derived and not (t.op is None and t.ndim == 0)
 
     # Hidden states: made in a cell call and leaving it.
     state_ids: set[int] = set()
     for n in nodes:
         c = call[id(n)]
-        if n._op is None or c is None or id(n) in derived:
+        if n.op is None or c is None or id(n) in derived:
             continue
-        if n._retain or n is g.root or any(call[id(u)] is not c for u in g.consumers[id(n)]):
+        if n.retain or n is g.root or any(call[id(u)] is not c for u in g.consumers[id(n)]):
             state_ids.add(id(n))
 
     # Which tensors depend on a hidden state (parents come first, so one pass).
     depends: set[int] = set()
     for n in nodes:
-        if id(n) in state_ids or any(id(p) in depends for p in n._parents):
+        if id(n) in state_ids or any(id(p) in depends for p in n.parents):
             depends.add(id(n))
 
     # Inputs: data entering a cell call from outside (a leaf is data wherever it was made: an
@@ -120,13 +121,13 @@ def contract(g: Walk) -> Contracted:
 
     for n in nodes:
         c = call[id(n)]
-        if n._op is None or c is None:
+        if n.op is None or c is None:
             continue
-        for p in n._parents:
+        for p in n.parents:
             if id(p) in state_ids or id(p) in input_ids or not is_data(p):
                 continue
-            if p._op is None or (call[id(p)] is not c and id(p) not in depends):
-                slice_of_all = n._op == "getitem" and len(n._parents) == 1 and used_by_several_calls(p)
+            if p.op is None or (call[id(p)] is not c and id(p) not in depends):
+                slice_of_all = n.op == "getitem" and len(n.parents) == 1 and used_by_several_calls(p)
                 input_ids.add(id(n) if slice_of_all else id(p))
 
     # Weights met on the way: a weight counts for the data it multiplies. In linear(x, W, b) that is
@@ -141,20 +142,20 @@ def contract(g: Walk) -> Contracted:
 
     def weights_for(n: Tensor, i: int) -> frozenset[int]:
         """The weights a path entering op n through its parent i meets at n."""
-        parents = n._parents
-        if n._op == "linear":
+        parents = n.parents
+        if n.op == "linear":
             return frozenset(weights_of(parents[1])) if i == 0 else frozenset()
-        if n._op in ("matmul", "mul"):
+        if n.op in ("matmul", "mul"):
             return frozenset(w for k, p in enumerate(parents) if k != i for w in weights_of(p))
         return frozenset()
 
     # Outputs ŷ: a weight applied to something computed from a hidden state, outside the cells.
     def applies_weight(n: Tensor) -> bool:
-        return any(weights_for(n, i) for i, p in enumerate(n._parents) if is_data(p))
+        return any(weights_for(n, i) for i, p in enumerate(n.parents) if is_data(p))
 
     candidates: set[int] = set()
     for n in nodes:
-        if (n._op is None or call[id(n)] is not None or id(n) in state_ids or id(n) in derived
+        if (n.op is None or call[id(n)] is not None or id(n) in state_ids or id(n) in derived
                 or id(n) not in depends or not applies_weight(n)):
             continue
         out = n
@@ -162,7 +163,7 @@ def contract(g: Walk) -> Contracted:
             users = g.consumers[id(out)]
             if len(users) != 1 or call[id(users[0])] is not None:
                 break
-            others = [p for p in users[0]._parents if p is not out]
+            others = [p for p in users[0].parents if p is not out]
             if not others or any(is_data(p) for p in others):
                 break
             out = users[0]
@@ -205,18 +206,18 @@ def _edges(keys, key_of, weights_for, derived) -> dict[tuple[int, int], frozense
     edges: dict[tuple[int, int], frozenset[int]] = {}
     upstream: dict[int, frozenset[int]] = {}  # key index -> weights met before it (inputs only)
     for j, key in enumerate(keys):
-        if key.node._op is None:
+        if key.node.op is None:
             continue
         stack = [(key.node, frozenset())]
         seen: set[tuple[int, frozenset[int]]] = set()
         while stack:
             n, carried = stack.pop()
-            for i, p in enumerate(n._parents):
+            for i, p in enumerate(n.parents):
                 met = carried | weights_for(n, i)
                 source = key_of.get(id(p))
                 if source is not None:
                     edges[(source, j)] = edges.get((source, j), frozenset()) | met
-                elif p._op is None:
+                elif p.op is None:
                     if key.role == INPUT:  # reached the data this input was computed from
                         upstream[j] = upstream.get(j, frozenset()) | met
                 elif id(p) not in derived and (id(p), met) not in seen:

@@ -68,7 +68,8 @@ def param_names(c: Contracted) -> list[str]:
     owner: dict[int, int] = {}
     for layer, cell in enumerate(c.walk.cells, start=1):
         for value in vars(cell).values():
-            owner.setdefault(id(value), layer)
+            if getattr(value, "is_param", False):
+                owner.setdefault(id(value.node), layer)
     bases = [p.name or "θ" for p in c.params]
     counts: dict[str, int] = {}
     for b in bases:

@@ -25,8 +25,8 @@ def ops(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: str) ->
         s = key_step.get(id(n))
         if s is None and id(n) not in c.param_index:
             s = g.step_of(n)  # made inside a cell call: an op, or a constant of that step
-        if s is None and n._op is not None:
-            found = {step.get(id(p)) for p in n._parents if p._op is not None or id(p) in role_of}
+        if s is None and n.op is not None:
+            found = {step.get(id(p)) for p in n.parents if p.op is not None or id(p) in role_of}
             if len(found) == 1:
                 s = found.pop()
         step[id(n)] = s
@@ -49,18 +49,18 @@ def ops(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: str) ->
     def attrs_of(n) -> dict:
         role = role_of.get(id(n))
         shape = shape_text(n.shape)
-        if n._op is None and id(n) in c.param_index:
+        if n.op is None and id(n) in c.param_index:
             return {"label": html_label(stacked(f"<B>{escape(names[c.param_index[id(n)]])}</B>", shape)),
                     "fillcolor": ROLE_COLOURS["parameter"], "shape": "box", "style": "filled"}
         title = key_label(c, key_of[id(n)]) if role else (escape(n.name) if n.name else None)
-        if n._op is None:
+        if n.op is None:
             if n.ndim == 0 and role is None:
-                return {"label": escape(f"{n.data.item():.4g}"), "fillcolor": ROLE_COLOURS["constant"],
+                return {"label": escape(f"{n.value:.4g}"), "fillcolor": ROLE_COLOURS["constant"],
                         "shape": "ellipse", "fontsize": "9"}
             return {"label": html_label(stacked(title or "data", shape)), "fillcolor": ROLE_COLOURS["input"]}
         fill = {STATE: ROLE_COLOURS["state"], INIT: ROLE_COLOURS["state"], OUTPUT: ROLE_COLOURS["output"],
                 ROOT: ROLE_COLOURS["loss"], INPUT: ROLE_COLOURS["input"]}.get(role, ROLE_COLOURS["op"])
-        lines = [f"{title}: <B>{escape(n._op)}</B>" if title else f"<B>{escape(n._op)}</B>", shape]
+        lines = [f"{title}: <B>{escape(n.op)}</B>" if title else f"<B>{escape(n.op)}</B>", shape]
         extra = {}
         if id(n) in norm_of:
             norm = norm_of[id(n)]
@@ -92,7 +92,7 @@ def ops(c: Contracted, show_grads: bool, max_steps: int | None, rankdir: str) ->
     drawn: set[tuple[str, str]] = set()
     for n in g.nodes:
         b = ids[id(n)]
-        for p in n._parents:
+        for p in n.parents:
             a = ids[id(p)]
             if a != b and (a, b) not in drawn:
                 drawn.add((a, b))

@@ -9,8 +9,6 @@ import html
 import math
 import re
 
-import numpy as np
-
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {
     "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73", "yellow": "#F0E442",
@@ -116,4 +114,4 @@ def shape_text(shape: tuple) -> str:
 
 
 def grad_norm(t) -> float | None:
-    return None if t.grad is None else float(np.linalg.norm(t.grad))
+    return t.grad_norm

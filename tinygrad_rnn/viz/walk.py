@@ -45,7 +45,7 @@ def topo_order(root: Tensor) -> list[Tensor]:
             continue
         entered.add(id(node))
         stack.append((node, True))
-        for parent in reversed(node._parents):  # reversed: parents are entered in their own order
+        for parent in reversed(node.parents):  # reversed: parents are entered in their own order
             if id(parent) not in entered:
                 stack.append((parent, False))
     return order
@@ -59,7 +59,7 @@ def _cell_calls(nodes: list[Tensor]) -> dict[int, Scope | None]:
     memo: dict[int, Scope | None] = {}
     calls: dict[int, Scope | None] = {}
     for node in nodes:
-        scope = node._scope
+        scope = node.scope
         path: list[Scope] = []
         found: Scope | None = None
         while scope is not None:
@@ -80,12 +80,13 @@ def _cell_calls(nodes: list[Tensor]) -> dict[int, Scope | None]:
 def walk(root: Tensor) -> Walk:
     if not isinstance(root, Tensor):
         raise TypeError(f"draw_graph: expected a Tensor, got {type(root).__name__}")
+    root = root.node
     nodes = topo_order(root)
     position = {id(n): i for i, n in enumerate(nodes)}
     consumers: dict[int, list[Tensor]] = {id(n): [] for n in nodes}
     for node in nodes:
         seen: set[int] = set()
-        for parent in node._parents:
+        for parent in node.parents:
             if id(parent) not in seen:  # x * x uses x once as far as the picture is concerned
                 seen.add(id(parent))
                 consumers[id(parent)].append(node)
@@ -104,7 +105,7 @@ def _number_steps(g: Walk) -> None:
     seen: set[int] = set()
     for node in g.nodes:
         call = g.call[id(node)]
-        if node._op is None or call is None or id(call) in seen:
+        if node.op is None or call is None or id(call) in seen:
             continue  # a leaf made inside a call (a constant, a detached state) is not a step
         seen.add(id(call))
         by_module.setdefault(id(call.module), []).append(call)

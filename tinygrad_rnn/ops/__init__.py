@@ -1,0 +1,29 @@
+"""The primitive ops, by family; read them as one table of derivatives.
+
+| family | module | ops |
+|---|---|---|
+| arithmetic | arithmetic.py | add, sub, mul, div, neg, pow_, power |
+| elementwise functions | elementwise.py | exp, log, tanh, sigmoid, relu, abs_, sqrt, clip |
+| reductions | reductions.py | sum_, mean, max_ |
+| shape and indexing | shape.py | reshape, transpose, getitem, concatenate, stack |
+| linear algebra | linalg.py | matmul, linear |
+
+Every primitive is a forward on arrays beside one vjp per input (see core.py). Composite functions
+(softmax, cross_entropy, ...) live in functional.py and are built from these; they never write
+backward code.
+"""
+from .arithmetic import add, div, mul, neg, pow_, power, sub
+from .core import Op, primitive
+from .elementwise import abs_, clip, exp, log, relu, sigmoid, sqrt, tanh
+from .linalg import linear, matmul
+from .reductions import max_, mean, sum_
+from .shape import concatenate, getitem, reshape, stack, transpose
+
+__all__ = ["Op", "primitive", "add", "sub", "mul", "div", "neg", "pow_", "power", "exp", "log", "tanh", "sigmoid",
+           "relu", "abs_", "sqrt", "clip", "sum_", "mean", "max_", "reshape", "transpose", "getitem", "concatenate",
+           "stack", "matmul", "linear"]
+
+
+def primitives() -> list[Op]:
+    """Every primitive op defined here (the gradient tests check that each one has a test)."""
+    return [value for value in globals().values() if isinstance(value, Op)]

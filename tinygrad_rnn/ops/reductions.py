@@ -1,0 +1,62 @@
+"""Reductions over axes. A reduction's gradient is the upstream gradient spread back over the
+reduced axes; they keep only shapes, except max, which needs its input to find the winners."""
+from __future__ import annotations
+
+import numpy as np
+
+from .core import normalize_axes, primitive
+
+
+def _spread(g: np.ndarray, shape: tuple, kept: tuple) -> np.ndarray:
+    """A reduction's gradient: `g` (reduced to `kept`, the shape with size-1 reduced axes) copied
+    over the input's shape. Plain C-level calls: this runs once per loss term."""
+    out = np.empty(shape, g.dtype)
+    out[...] = np.reshape(g, kept)
+    return out
+
+
+def _reduced(a: np.ndarray, axis, op: str):
+    """(axes for np.add.reduce, the kept shape with size-1 reduced axes, elements per result).
+    A full reduction (a loss) passes axis=None on: NumPy parses no tuple of axes then."""
+    if axis is None:
+        return None, (1,) * a.ndim, a.size
+    axes = normalize_axes(axis, a.ndim, op)
+    kept = tuple(1 if i in axes else n for i, n in enumerate(a.shape))
+    count = 1
+    for i in axes:
+        count *= a.shape[i]
+    return axes, kept, count
+
+
+@primitive(lambda g, saved: _spread(g, *saved), keeps_inputs=False)
+def sum_(a, axis=None, keepdims=False):
+    axes, kept, _ = _reduced(a, axis, "sum")
+    return np.add.reduce(a, axis=axes, keepdims=keepdims), (a.shape, kept)
+
+
+@primitive(lambda g, saved: _spread(g / saved[2], saved[0], saved[1]), keeps_inputs=False)
+def mean(a, axis=None, keepdims=False):
+    """The mean of no elements is NaN, as in NumPy (and PyTorch)."""
+    axes, kept, count = _reduced(a, axis, "mean")
+    total = np.add.reduce(a, axis=axes, keepdims=keepdims)
+    if count == 0:  # NaN without NumPy's warning (no np.errstate on the hot path: it is slow)
+        return np.full(np.shape(total), np.nan, a.dtype), (a.shape, kept, np.nan)
+    return total / count, (a.shape, kept, count)
+
+
+def _max_d(g, saved):
+    """Ties share the gradient equally (as torch.amax), so the gradient stays a true subgradient."""
+    a, best, axes = saved
+    winners = a == best
+    return winners * (np.reshape(g, best.shape) / winners.sum(axis=axes, keepdims=True))
+
+
+@primitive(_max_d)
+def max_(a, axis=None, keepdims=False):
+    axes = normalize_axes(axis, a.ndim, "max")
+    if any(a.shape[i] == 0 for i in axes):
+        raise ValueError(f"max: cannot reduce over an empty axis of a tensor of shape {a.shape} "
+                         "(no maximum of no elements)")
+    best = np.max(a, axis=axes, keepdims=True)
+    out = best if keepdims else np.squeeze(best, axis=axes)
+    return out, (a, best, axes)
