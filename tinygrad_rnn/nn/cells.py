@@ -10,7 +10,7 @@ import numpy as np
 from .. import ops
 from ..tensor import Tensor, as_tensor
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, check_size
 from .taps import LISTENERS, emit
 
 
@@ -139,6 +139,8 @@ class RNNCell(RecurrentCell):
                  recurrent_init: str = "uniform", rng=None, dtype=None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        input_size = check_size("RNNCell", "input_size", input_size)
+        hidden_size = check_size("RNNCell", "hidden_size", hidden_size)
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         bound = 1 / math.sqrt(hidden_size)
         self.input_size, self.hidden_size, self.nonlinearity = input_size, hidden_size, nonlinearity
@@ -183,6 +185,8 @@ def _gate_weights(kind: str, gates: int, hidden: int, bound: float, rng, dtype) 
 def _init_gated(cell, input_size: int, hidden_size: int, bias: bool, recurrent_init: str, rng, dtype):
     """U, W and b of a gated cell, gate blocks stacked (PyTorch's init U(±1/sqrt(hidden)) for U and
     b). Returns the generator and the bound, for any further parameter."""
+    input_size = check_size(type(cell).__name__, "input_size", input_size)
+    hidden_size = check_size(type(cell).__name__, "hidden_size", hidden_size)
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     bound = 1 / math.sqrt(hidden_size)
     g = cell.gates * hidden_size
