@@ -79,16 +79,31 @@ class OuterGrad:
 
 
 class _Terms:
-    """OuterGrad terms waiting for their node, plus a dense part if one arrived first."""
+    """OuterGrad terms waiting for their node, plus a dense part (a gradient that arrived as an
+    array, and the terms already folded in).
+
+    Every `FOLD` terms are multiplied out in one product and added to the dense part: the products
+    stay large (fast) while the factors kept waiting stay few (a long unroll would otherwise hold
+    one gradient per step of every shared weight until the end of backward)."""
 
     __slots__ = ("lefts", "rights", "dense")
+    FOLD = 16
 
     def __init__(self, dense: np.ndarray | None) -> None:
         self.lefts: list[np.ndarray] = []
         self.rights: list[np.ndarray] = []
         self.dense = dense
 
+    def add(self, term: OuterGrad, dtype) -> None:
+        self.lefts.append(term.left)
+        self.rights.append(term.right)
+        if len(self.lefts) >= self.FOLD:
+            self.dense = self.total(dtype)
+            self.lefts, self.rights = [], []
+
     def total(self, dtype) -> np.ndarray:
+        if not self.lefts:
+            return self.dense
         if len(self.lefts) == 1:
             out = self.lefts[0].T @ self.rights[0]
         else:
@@ -136,11 +151,10 @@ def _accumulate(pending: dict, owned: set, node: Node, grad) -> None:
     node's shape. A buffer we allocated ourselves (`owned`) is added to in place; one that came from
     a vjp (it may be the upstream gradient itself, or an array the forward saved) is never written."""
     current = pending.get(node)
-    if type(grad) is OuterGrad:  # keep the factors; summed in one product when needed
+    if type(grad) is OuterGrad:  # keep the factors; summed in a few large products
         if type(current) is not _Terms:
             current = pending[node] = _Terms(current)
-        current.lefts.append(grad.left)
-        current.rights.append(grad.right)
+        current.add(grad, node.dtype)
         return
     if type(current) is _Terms:  # any other gradient: add the terms up first
         current = pending[node] = current.total(node.dtype)

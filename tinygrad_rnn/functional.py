@@ -58,7 +58,7 @@ def cross_entropy(logits: Tensor, targets) -> Tensor:
 def mse_loss(pred: Tensor, target) -> Tensor:
     """Mean of squared differences; pred and target must have the same shape."""
     pred = as_tensor(pred)
-    target = as_tensor(target, pred, copy=False)  # sub keeps neither operand
+    target = as_tensor(target, pred)
     if pred.shape != target.shape:
         raise ValueError(f"mse_loss: pred has shape {pred.shape} but target has shape {target.shape}")
     diff = pred - target

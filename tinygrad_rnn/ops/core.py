@@ -35,20 +35,16 @@ class Op:
 
     `records_options`: whether the node keeps the op's keyword options for the pictures (getitem's
     index, a reduction's axis). Off where an option is an array the node must not keep alive.
-    `keeps_inputs`: whether `saved` may hold the input arrays themselves; an array a caller passes
-    to such an op is copied first (the caller may change theirs before backward).
     """
 
-    __slots__ = ("name", "forward", "vjps", "variadic", "records_options", "keeps_inputs", "_by_arity")
+    __slots__ = ("name", "forward", "vjps", "variadic", "records_options", "_by_arity")
 
-    def __init__(self, forward, vjps: tuple, variadic: bool = False, records_options: bool = True,
-                 keeps_inputs: bool = True) -> None:
+    def __init__(self, forward, vjps: tuple, variadic: bool = False, records_options: bool = True) -> None:
         self.name = forward.__name__.rstrip("_")
         self.forward = forward
         self.vjps = vjps
         self.variadic = variadic
         self.records_options = records_options
-        self.keeps_inputs = keeps_inputs
         self._by_arity: dict[int, tuple] = {}
 
     @property
@@ -76,10 +72,10 @@ class Op:
         return f"<primitive {self.name}>"
 
 
-def primitive(*vjps, variadic: bool = False, records_options: bool = True, keeps_inputs: bool = True):
+def primitive(*vjps, variadic: bool = False, records_options: bool = True):
     """Make an `Op` of a forward function, with its vjps in argument order (see `Op`)."""
     def make(forward) -> Op:
-        return Op(forward, vjps, variadic, records_options, keeps_inputs)
+        return Op(forward, vjps, variadic, records_options)
     return make
 
 
