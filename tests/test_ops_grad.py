@@ -628,6 +628,7 @@ def test_importing_the_package_does_not_import_hypothesis():
 TESTED_PRIMITIVES = {
     "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "tanh", "sigmoid", "relu", "abs", "sqrt",
     "clip", "sum", "mean", "max", "reshape", "transpose", "getitem", "concatenate", "stack", "linear", "power",
+    "lstm_cell", "lstm_hidden", "gru_cell",  # tests/test_recurrent_ops.py
 }
 
 

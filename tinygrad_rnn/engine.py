@@ -243,6 +243,9 @@ def run_backward(root: Node, seed: np.ndarray, retain_graph: bool,
             if vjps is None:
                 continue
             saved = node.saved
+            if type(vjps) is not tuple:  # a joint backward: every input's gradient from one computation
+                _joint_backward(node, grad, relevant, pending, owned, anomaly)
+                continue
             for parent, vjp in zip(node.parents, vjps):
                 if not parent.requires_grad or (relevant is not None and parent not in relevant):
                     continue  # no work at all for branches that need no gradient
@@ -264,6 +267,18 @@ def run_backward(root: Node, seed: np.ndarray, retain_graph: bool,
     if targets is None:
         return None
     return [found[t] if t in found else np.zeros(t.shape, t.dtype) for t in targets]
+
+
+def _joint_backward(node: Node, grad, relevant, pending: dict, owned: set, anomaly: bool) -> None:
+    """Pass on the gradients of a node whose op computes all its inputs' gradients at once."""
+    parents = node.parents
+    needs = tuple(p.requires_grad and (relevant is None or p in relevant) for p in parents)
+    for parent, g in zip(parents, node.vjps(grad, node.saved, needs)):
+        if g is None or not parent.requires_grad or (relevant is not None and parent not in relevant):
+            continue
+        if anomaly:
+            check_backward(node, parent, g)
+        _accumulate(pending, owned, parent, g)
 
 
 def _store_grad(node: Node, tensor_ref, grad: np.ndarray, owned: bool, root: Node) -> None:
