@@ -117,6 +117,24 @@ class FreedGraphError(RuntimeError):
     """A backward needed arrays that an earlier backward freed (retain_graph=False)."""
 
 
+class Steps:
+    """Saved by an op whose result holds one state per time step (a fused sequence): the nodes of
+    its steps (`views`: weak references to "step" nodes that stand for one step's state), and, when
+    a backward asks for them (`want_deltas`), `deltas`: the total gradient of every step's state,
+    through the recurrence, in the layout of the op's result.
+
+    So `grad(loss, [a_t])` and the `.grad` of a retained step are ∂L/∂a_t as if the recurrence
+    had been unrolled node by node. The op's backward fills `deltas` when asked."""
+
+    __slots__ = ("views", "want_deltas", "deltas")
+    parts = 1  # states per step, side by side along the last axis (an LSTM's h and c: 2)
+
+    def __init__(self) -> None:
+        self.views: list = []
+        self.want_deltas = False
+        self.deltas = None
+
+
 def freed_graph_error(node: Node) -> FreedGraphError:
     return FreedGraphError(
         f"backward through a freed graph: the graph behind '{node.op}' (shape {node.shape}) was freed "
@@ -212,9 +230,16 @@ def run_backward(root: Node, seed: np.ndarray, retain_graph: bool,
     """
     # Refuse before any .grad changes when the backward would need freed arrays.
     order = toposort(root, refuse_freed=targets is None)
+    stepped: dict[Node, list[Node]] = {}  # a sequence node -> the targets that are its steps
     if targets is not None:
         wanted = set(targets)
-        relevant: set[Node] | None = _relevant(order, wanted)
+        for t in targets:
+            if t.op == "step":  # ∂L/∂(one step's state) comes out of the sequence node's backward
+                sequence = t.parents[0]
+                if sequence.saved is FREED:
+                    raise freed_graph_error(sequence)
+                stepped.setdefault(sequence, []).append(t)
+        relevant: set[Node] | None = _relevant(order, wanted | set(stepped))
         _check_not_freed(order, relevant)
         found: dict[Node, np.ndarray] = {}
     else:
@@ -244,7 +269,11 @@ def run_backward(root: Node, seed: np.ndarray, retain_graph: bool,
                 continue
             saved = node.saved
             if type(vjps) is not tuple:  # a joint backward: every input's gradient from one computation
-                _joint_backward(node, grad, relevant, pending, owned, anomaly)
+                if isinstance(saved, Steps):
+                    _sequence_backward(node, grad, relevant, pending, owned, anomaly, root,
+                                       stepped.get(node), found if targets is not None else None)
+                else:
+                    _joint_backward(node, grad, relevant, pending, owned, anomaly)
                 continue
             for parent, vjp in zip(node.parents, vjps):
                 if not parent.requires_grad or (relevant is not None and parent not in relevant):
@@ -279,6 +308,30 @@ def _joint_backward(node: Node, grad, relevant, pending: dict, owned: set, anoma
         if anomaly:
             check_backward(node, parent, g)
         _accumulate(pending, owned, parent, g)
+
+
+def _sequence_backward(node: Node, grad, relevant, pending: dict, owned: set, anomaly: bool, root: Node,
+                       target_steps: list[Node] | None, found: dict | None) -> None:
+    """A sequence node: its joint backward, and the total gradient of each of its steps for the
+    step targets of grad() or, in backward(), for its retained steps (`.grad` and the norm)."""
+    saved = node.saved
+    if found is not None:
+        views = target_steps or []
+    else:
+        views = [v for v in (ref() for ref in saved.views) if v is not None]
+    saved.want_deltas = found is None or bool(views)  # backward() always: the pictures draw every step
+    _joint_backward(node, grad, relevant, pending, owned, anomaly)
+    deltas, saved.deltas = saved.deltas, None
+    if found is None:  # ‖∂L/∂state‖ of every step and part, kept on the node (Node.step_grad_norms)
+        T, parts = deltas.shape[0], saved.parts
+        per_part = deltas.reshape(T, -1, parts, deltas.shape[-1] // parts).astype(np.float64, copy=False)
+        node._steps = (np.sqrt(np.einsum("tbph,tbph->tp", per_part, per_part)), root.order)
+    for view in views:
+        delta = deltas[view.options["index"]]
+        if found is not None:
+            found[view] = delta.copy()
+        elif view._tensor is not None:
+            _store_grad(view, view._tensor, delta, False, root)
 
 
 def _store_grad(node: Node, tensor_ref, grad: np.ndarray, owned: bool, root: Node) -> None:
