@@ -629,6 +629,7 @@ TESTED_PRIMITIVES = {
     "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "tanh", "sigmoid", "relu", "abs", "sqrt",
     "clip", "sum", "mean", "max", "reshape", "transpose", "getitem", "concatenate", "stack", "linear", "power",
     "lstm_cell", "lstm_hidden", "gru_cell",  # tests/test_recurrent_ops.py
+    "rnn_sequence", "lstm_sequence", "gru_sequence", "step",  # tests/test_sequence_ops.py
 }
 
 
