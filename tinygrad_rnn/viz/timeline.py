@@ -299,23 +299,35 @@ def _fix(chain: _Chain, wanted: list[tuple[int, int]] | None) -> None:
 
 
 def _orient(c: Contracted, chains: list[_Chain], members: list[int], where) -> None:
-    """Time runs the way the inputs were made: if the inputs the block's chains share were created
-    in the order of falling columns, the whole block is turned round."""
+    """The chain that ran first is forward, unless the inputs say otherwise: where they are slices
+    xs[t] of one tensor and the columns fall as t grows, the whole block is turned round."""
     if len(members) < 2 or any(chains[m].hinted for m in members):
         return
-    keys, position = c.keys, c.walk.position
-    placed = []
+    keys = c.keys
+    placed = set()
     for (s, t) in c.edges:
         if keys[s].role == INPUT and keys[t].role == STATE and id(keys[t].call) in where:
             m, i = where[id(keys[t].call)]
-            if m in members:
-                placed.append((position[id(keys[s].node)], chains[m].column(i)))
-    placed = sorted(set(placed))
+            t_index = _slice_position(keys[s].node)
+            if m in members and t_index is not None:
+                placed.add((t_index, chains[m].column(i)))
+    placed = sorted(placed)
     rising = sum(1 for (_, a), (_, b) in zip(placed, placed[1:]) if b > a)
     falling = sum(1 for (_, a), (_, b) in zip(placed, placed[1:]) if b < a)
     if falling > rising:
         for m in members:
             chains[m].direction, chains[m].offset = -chains[m].direction, -chains[m].offset
+
+
+def _slice_position(node) -> tuple | None:
+    """(id of the sliced tensor, t) for an input xs[t] (or xs[t, ...]), else None."""
+    if node.op != "getitem" or len(node.parents) != 1:
+        return None
+    index = node.options.get("index")
+    first = index[0] if isinstance(index, tuple) and index else index
+    if isinstance(first, int) and not isinstance(first, bool):
+        return id(node.parents[0]), first % node.parents[0].shape[0] if node.parents[0].ndim else first
+    return None
 
 
 def _initial_states(c: Contracted, chains: list[_Chain], where, sources, targets) -> None:

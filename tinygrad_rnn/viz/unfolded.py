@@ -229,13 +229,31 @@ class _Unfolded:
             column = self._elision_column(phase)  # the elision nodes stack like a step of their own
             for (_, lower), (_, upper) in zip(column, column[1:]):
                 dot.edge(lower, upper, style="invis")
+        self._stack_rows(dot)
         for (a, b), (w, ra, rb) in sorted(self.edges.items(), key=lambda e: self.edge_time[e[0]]):
             attrs = {"label": weights_label(w, self.names)} if w else {}
             if a.startswith("elided") or b.startswith("elided"):
                 attrs["style"] = "dashed"
                 if ra != rb:  # between rows a dashed line stands for several kinds of edges: no label
                     attrs.pop("label", None)
+            head_time, tail_time = self.edge_time[(a, b)]
             if ra is not None and rb is not None and ra > rb:  # back down the rows (LSTM: h_{t-1} -> c_t)
+                dot.edge(b, a, dir="back", **attrs)
+            elif ra == rb and tail_time > head_time:  # back in time along a row (a backward direction)
                 dot.edge(b, a, dir="back", **attrs)
             else:
                 dot.edge(a, b, **attrs)
+
+    def _stack_rows(self, dot) -> None:
+        """Within a step, state rows no edge joins (h_t and g_t of two directions) are stacked by
+        an invisible edge, so that each keeps a row of its own."""
+        joined = {frozenset((a, b)) for (a, b) in self.edges}
+        by_step: dict[tuple, list[tuple[int, str]]] = {}
+        for j, k in enumerate(self.keys):
+            if k.role == STATE and self.shown(j):
+                by_step.setdefault(k.step, []).append((self.rows[j], self.ids[j]))
+        for members in by_step.values():
+            members.sort()
+            for (ra, a), (rb, b) in zip(members, members[1:]):
+                if ra != rb and frozenset((a, b)) not in joined:
+                    dot.edge(a, b, style="invis")
