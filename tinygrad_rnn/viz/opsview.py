@@ -1,6 +1,6 @@
 """The ops view: every primitive op with its output shape (like torchviz), still clustered by time
 step; parameters drawn once, in colour-blind-safe colours apart from inputs, states and the loss.
-With gradients, a hidden state keeps its role's colour: the norm is its border and a second line."""
+With gradients, a hidden state keeps its role's colour: its norm is a second line, with a swatch."""
 from __future__ import annotations
 
 from .common import (
@@ -21,7 +21,13 @@ from .names import key_label, param_names
 from .picture import Picture
 from .style import ROLE_COLOURS, SCALE, escape, format_norm, html_label, shape_text
 
-NORM_BORDER = "4"  # pen width of the border that carries a gradient's colour
+
+def _norm_line(norm: float | None) -> str:
+    """‖∂L/∂·‖ with a swatch of its decade's colour beside it: the node keeps its role's fill."""
+    if norm is None:
+        return "‖∂L/∂·‖: no grad"
+    return (f'<TABLE BORDER="0" CELLSPACING="1" CELLPADDING="0"><TR><TD BGCOLOR="{SCALE.colour(norm)}" BORDER="1" '
+            f'WIDTH="14" HEIGHT="9"> </TD><TD>‖∂L/∂·‖ = {format_norm(norm)}</TD></TR></TABLE>')
 
 
 def _steps(c: Contracted) -> dict[int, tuple | None]:
@@ -99,12 +105,9 @@ def ops(c: Contracted, show_grads: bool, max_steps, rankdir: str, title: str | N
         fill = {STATE: ROLE_COLOURS["state"], INIT: ROLE_COLOURS["state"], OUTPUT: ROLE_COLOURS["output"],
                 ROOT: ROLE_COLOURS["loss"], INPUT: ROLE_COLOURS["input"]}.get(role, ROLE_COLOURS["op"])
         lines = [f"{title_}: <B>{escape(n.op)}</B>" if title_ else f"<B>{escape(n.op)}</B>", shape]
-        extra = {}
         if id(n) in norm_of:
-            norm = norm_of[id(n)]
-            lines.append(f'‖∂L/∂·‖ = {"no grad" if norm is None else format_norm(norm)}')
-            extra = {"color": SCALE.colour(norm) if norm is not None else "#999999", "penwidth": NORM_BORDER}
-        return {"label": html_label(stacked(*lines, small_from=2)), "fillcolor": fill, **extra}
+            lines.append(_norm_line(norm_of[id(n)]))
+        return {"label": html_label(stacked(*lines, small_from=2)), "fillcolor": fill}
 
     by_step: dict[tuple, list] = {}
     for n in g.nodes:
@@ -159,8 +162,8 @@ def _legend(dot, c: Contracted, norms, note: str | None, title: str | None) -> N
             rows.append(f'<TR><TD ALIGN="LEFT"><B>{escape(title)}</B></TD></TR>')
         if norms is not None:
             drawn = [n for n in norms if n is not None]
-            rows.append(f'<TR><TD ALIGN="LEFT">border of a state: ‖∂L/∂{state_word(c)}<SUB>t</SUB>‖, '
-                        'fixed log scale</TD></TR>')
+            rows.append(f'<TR><TD ALIGN="LEFT">swatch on a state: ‖∂L/∂{state_word(c)}<SUB>t</SUB>‖, '
+                        'fixed log scale, one colour per decade</TD></TR>')
             rows.extend(colour_key_rows(drawn, span=1))
         if note:
             rows.append(f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="9">{escape(note)}</FONT></TD></TR>')

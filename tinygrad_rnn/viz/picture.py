@@ -15,11 +15,11 @@ import graphviz
 
 # Nodes that `dot` lays out in a few seconds. The ops view ties parameters to every step, which
 # makes dot's crossing minimisation grow much faster than the size of the picture.
-LAYOUT_LIMITS = {"ops": 330, "unfolded": 3000, "folded": 3000}
+LAYOUT_LIMITS = {"ops": 280, "unfolded": 2000, "folded": 2000}
 NO_DOT = ("Graphviz's `dot` program is not installed, so this picture is shown as DOT text; install "
           "Graphviz (apt-get install graphviz / brew install graphviz / conda install -c conda-forge graphviz) "
           "to see it drawn.")
-_NODE = re.compile(r'^\t(?:\w+|"[^"]*") \[', re.M)
+_NODE = re.compile(r'^\t+(?!(?:graph|node|edge) \[)(?:\w+|"[^"]*") \[', re.M)  # node statements
 
 
 class LayoutTooLarge(ValueError):

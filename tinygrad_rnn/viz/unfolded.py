@@ -106,7 +106,7 @@ class _Unfolded:
         dot = new_graph("unfolded", ROWS_DIRECTION[self.rankdir])
         width = CIRCLE_WITH_NORM if self.norms else CIRCLE
         dot.attr("node", shape="circle", style="filled", margin="0.02", width=width, height=width,
-                 fixedsize="true")
+                 fixedsize="shape")
         if not self.c.groups:
             dot.node("note", label="no recurrent-cell calls in this graph: nothing to unfold (try view='ops')",
                      shape="plaintext", style="", fontname="Helvetica", fontsize="11", fixedsize="false")
