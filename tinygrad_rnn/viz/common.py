@@ -8,7 +8,7 @@ from __future__ import annotations
 from .contract import INIT, INPUT, NAMED, OUTPUT, ROOT, STATE, Contracted
 from .names import OUTPUT_BIAS_BESIDE_CELL_STATE, attribute_names
 from .picture import Picture
-from .style import SCALE, escape, format_norm, shape_text
+from .style import SCALE, escape, format_norm, shape_text, user_name
 
 # The user's rankdir is the direction of time. In the textbook views Graphviz ranks are the rows
 # (x, a, ŷ, L), so time running left to right means rows stacked bottom to top.
@@ -163,12 +163,12 @@ def legend(names: list[str], c: Contracted, norms=None, note: str | None = None,
         rows.append('<TR><TD COLSPAN="3" ALIGN="LEFT"><B>shared parameters</B></TD></TR>')
         for name, where, p in zip(names, attribute_names(c), c.params):
             where_text = escape(where or "")
-            rows.append(f'<TR><TD ALIGN="LEFT"><I>{escape(name)}</I></TD>'
+            rows.append(f'<TR><TD ALIGN="LEFT"><I>{user_name(name)}</I></TD>'
                         f'<TD ALIGN="LEFT"><FONT POINT-SIZE="9">{where_text}</FONT></TD>'
                         f'<TD ALIGN="RIGHT">{shape_text(p.shape)}</TD></TR>')
         if OUTPUT_BIAS_BESIDE_CELL_STATE in names:
             rows.append('<TR><TD COLSPAN="3" ALIGN="LEFT"><FONT POINT-SIZE="9">'
-                        f'{OUTPUT_BIAS_BESIDE_CELL_STATE}: the output bias (the textbook\'s c), '
+                        f'{user_name(OUTPUT_BIAS_BESIDE_CELL_STATE)}: the output bias (the textbook\'s c), '
                         'renamed: c<SUB>t</SUB> is the cell state</FONT></TD></TR>')
     described = _state_rows(c)
     if described:

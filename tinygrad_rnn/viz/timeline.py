@@ -202,10 +202,16 @@ def place(c: Contracted) -> None:
         left.remove(ready)
     phases: list[list[int]] = []  # phase -> blocks
     phase_names: list[str | None] = []
+    hinted_phase: dict[str | None, int] = {}  # blocks placed by step hints share their phase
     for b in order:
+        hinted = all(chains[m].hinted for m in blocks[b])
         if named[b] is not None and named[b] in phase_names:
             phases[phase_names.index(named[b])].append(b)
+        elif hinted and named[b] in hinted_phase:
+            phases[hinted_phase[named[b]]].append(b)
         else:
+            if hinted:
+                hinted_phase[named[b]] = len(phases)
             phases.append([b])
             phase_names.append(named[b])
     phase_of_block = {b: p for p, bs in enumerate(phases) for b in bs}
