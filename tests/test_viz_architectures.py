@@ -87,7 +87,7 @@ def test_stacked_layers_are_rows_of_one_column(build):
     e = edges(source)
     assert clusters(source) == [f"cluster_t{k}" for k in range(1, T + 1)]
     for k in range(1, T + 1):
-        assert {"x_%d" % k, f"a1_{k}", f"a2_{k}", f"yhat_{k}"} <= set(nodes_in(source, f"cluster_t{k}"))
+        assert {f"x_{k}", f"a1_{k}", f"a2_{k}", f"yhat_{k}"} <= set(nodes_in(source, f"cluster_t{k}"))
         assert e[(f"a1_{k}", f"a2_{k}")] == "U²"
         if k > 1:
             assert e[(f"a1_{k - 1}", f"a1_{k}")] == "W¹" and e[(f"a2_{k - 1}", f"a2_{k}")] == "W²"

@@ -256,4 +256,4 @@ class _Unfolded:
             members.sort()
             for (ra, a), (rb, b) in zip(members, members[1:]):
                 if ra != rb and frozenset((a, b)) not in joined:
-                    dot.edge(a, b, style="invis")
+                    dot.edge(a, b, style="invis", weight="4")
