@@ -257,3 +257,18 @@ def test_steps_count_from_one_and_a_given_state_is_step_zero():
     source = draw_graph(a.sum()).source
     assert clusters(source)[0] == "cluster_t1" and 'label="t = 1"' in source and "t = 0" not in source
     assert edges(source)[("a_0", "a_1")] == "W"
+
+
+def test_one_cell_run_twice_over_the_same_inputs_gets_two_rows():
+    xs, _ = inputs()
+    cell = RNNCell(3, 4, rng=0)
+    a = b = None
+    for x in xs:
+        a = cell(x, a)
+    for x in xs[:2]:
+        b = cell(x, b)
+    source = draw_graph(a.sum() + b.sum()).source
+    e = edges(source)
+    assert {"a_1", "ap_1", "x_1"} <= set(nodes_in(source, "cluster_t1"))
+    assert ("a_1", "a_2") in e and ("ap_1", "ap_2") in e and ("x_2", "ap_2") in e
+    assert "<I>a′</I><SUB>2</SUB>" in source

@@ -136,9 +136,9 @@ def grad_norms(c: Contracted, shown) -> dict[int, float | None]:
 
 
 def state_word(c: Contracted) -> str:
-    """The symbol of ∂L/∂·_t in the key: the one state symbol drawn, or a generic s."""
+    """The symbol of ∂L/∂·_t in the key: the one state symbol drawn, else the word "state"."""
     symbols = {g.symbols[-1] for g in c.groups}
-    return escape(symbols.pop()) if len(symbols) == 1 else "s"
+    return f"<I>{escape(symbols.pop())}</I>" if len(symbols) == 1 else "state"
 
 
 def colour_key_rows(norms, span: int = 3) -> list[str]:

@@ -37,6 +37,7 @@ def assign_symbols(c: Contracted) -> None:
         stacked = any(g.depth > 1 for g in groups)
         renamed: dict[str, str] = {}
         taken_here: set[str] = set()
+        taken_rows: set[tuple[str, int]] = set()
         for g in sorted(groups, key=lambda g: (g.backward, g.depth)):
             base = state_symbols(g.module)
             main = ("g" if g.backward else "h") if two_ways else base[-1]
@@ -44,6 +45,9 @@ def assign_symbols(c: Contracted) -> None:
                 if main not in renamed:
                     renamed[main] = next(s for s in _FOR_LATER_PHASES if s not in used_main | taken_here)
                 main = renamed[main]
+            while (main, g.depth if stacked else 0) in taken_rows:  # one cell drawn in two rows
+                main += "′"
+            taken_rows.add((main, g.depth if stacked else 0))
             taken_here.add(main)
             others = []
             for s in base[:-1]:
@@ -176,7 +180,10 @@ def attribute_names(c: Contracted) -> list[str | None]:
     for p in c.params:
         found = None
         for u in _users(c, p):
-            chain = list(u.scope.chain()) if u.scope is not None else []
+            chain, scope = [], u.scope
+            while scope is not None:
+                chain.append(scope)
+                scope = scope.parent
             for s in reversed(chain):  # outermost first
                 if isinstance(s.module, Module):
                     name = owner_names(s.module).get(id(p))

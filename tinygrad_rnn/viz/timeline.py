@@ -232,14 +232,21 @@ def place(c: Contracted) -> None:
                 chains[m].offset -= low
 
     # -- groups: one per cell, phase and direction -----------------------------------------------
-    group_of: dict[tuple, int] = {}
+    # A second chain of one cell over columns the first already fills (the cell run twice over
+    # the same inputs) gets a row of its own.
+    group_of: dict[tuple, list[tuple[int, set[int]]]] = {}
     chain_group: dict[int, int] = {}
     for m, ch in enumerate(chains):
         gk = (id(ch.calls[0].module), phase_of_block[ch.block], ch.direction < 0)
-        if gk not in group_of:
-            group_of[gk] = len(c.groups)
+        cols = {ch.column(i) for i in range(len(ch.calls))}
+        rows = group_of.setdefault(gk, [])
+        free = next((r for r in rows if not (r[1] & cols)), None)
+        if free is None:
+            free = (len(c.groups), set())
+            rows.append(free)
             c.groups.append(Group(ch.calls[0].module, gk[1], gk[2]))
-        chain_group[m] = group_of[gk]
+        free[1].update(cols)
+        chain_group[m] = free[0]
     for m in range(len(chains)):  # chains come in creation order: the cells below come first
         below = [c.groups[chain_group[a]].depth for a in stacked_on.get(m, ())]
         group = c.groups[chain_group[m]]
