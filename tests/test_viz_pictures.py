@@ -158,11 +158,14 @@ def _sum_of(states):
 
 
 def test_circles_are_one_size():
+    """A label never makes its circle bigger: one width for every circle, numbers or not."""
     loss, _ = last_state_loss(6)
     source = draw_graph(loss, show_grads=True).source
-    assert 'fixedsize=shape' in source
-    assert not re.search(r"^\t+\w+ \[.*\bwidth=", source.split("\tnode [")[1].split("\n", 1)[1], re.M) or \
-        all("steps" in line or "⋯" in line for line in re.findall(r"^\t+\w+ \[.*\bwidth=.*$", source, re.M))
+    default = re.search(r"^\tnode \[(.*shape=circle.*)\]$", source, re.M).group(1)
+    assert "fixedsize=shape" in default and "width=0.78" in default and "height=0.78" in default
+    lines = re.findall(r"^\t+(?!(?:graph|node|edge) \[)\w+ \[.*$", source, re.M)
+    circles = [ln for ln in lines if "shape=" not in ln]
+    assert len(circles) >= 12 and not any("width=" in ln for ln in circles)
 
 
 def test_the_ops_view_shows_a_gradient_without_a_roles_colour():
