@@ -58,6 +58,7 @@ class Contracted:
     groups: list = field(default_factory=list)        # timeline.Group per (cell, phase, direction)
     phases: list[str] = field(default_factory=list)   # phase names, in drawing order
     columns: dict[int, int] = field(default_factory=dict)  # phase -> number of columns
+    role_phases: dict[str, set[int]] = field(default_factory=dict)  # role -> phases with such keys
 
 
 def _inside_embedding(n) -> bool:

@@ -70,8 +70,11 @@ def _primes(c: Contracted, key: Key) -> str:
     """Inputs and outputs of a later phase are primed (x′, ŷ′) where an earlier phase has its own."""
     if key.step is None or key.step[0] == 0:
         return ""
-    earlier = {k.step[0] for k in c.keys if k.role == key.role and k.step is not None and k.step[0] < key.step[0]}
-    return "′" * len(earlier)
+    if not c.role_phases:
+        for k in c.keys:
+            if k.step is not None:
+                c.role_phases.setdefault(k.role, set()).add(k.step[0])
+    return "′" * sum(1 for p in c.role_phases.get(key.role, ()) if p < key.step[0])
 
 
 def key_symbol(c: Contracted, key: Key) -> str:
