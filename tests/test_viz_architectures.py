@@ -2,6 +2,7 @@
 `RNN` where it applies), drawn as the textbook draws it: the DOT text's columns, one x_t per column,
 distinct state symbols, recurrent edges in the right direction, phases and what feeds the loss."""
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -272,3 +273,37 @@ def test_one_cell_run_twice_over_the_same_inputs_gets_two_rows():
     assert {"a_1", "ap_1", "x_1"} <= set(nodes_in(source, "cluster_t1"))
     assert ("a_1", "a_2") in e and ("ap_1", "ap_2") in e and ("x_2", "ap_2") in e
     assert "<I>a′</I><SUB>2</SUB>" in source
+
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+
+
+def positions(dot) -> dict[str, tuple[float, float]]:
+    found = {}
+    for line in dot.pipe(format="plain").decode().splitlines():
+        parts = line.split()
+        if parts[0] == "node":
+            found[parts[1].strip('"')] = (float(parts[2]), float(parts[3]))
+    return found
+
+
+@needs_dot
+def test_laid_out_by_dot_the_columns_read_left_to_right():
+    """The columns come out in time order: each row of the bidirectional figure, and the encoder's
+    steps before the decoder's."""
+    at = positions(draw_graph(bidirectional()))
+    for row in ("x", "h", "g", "yhat"):
+        xs = [at[f"{row}_{k}"][0] for k in range(1, T + 1)]
+        assert xs == sorted(xs), row
+    assert all(at[f"g_{k}"][1] > at[f"h_{k}"][1] for k in range(1, T + 1))  # g's row above h's
+    xs, ys = inputs()
+    encoder, decoder = RNNCell(3, 4, rng=0), RNNCell(4, 4, rng=1)
+    h = None
+    for x in xs:
+        h = encoder(x, h)
+    s = None
+    for _ in range(3):
+        s = decoder(h, s)
+    at = positions(draw_graph(s.sum()))
+    order = [at[f"a_{k}"][0] for k in range(1, T + 1)] + [at[f"s_{k}"][0] for k in (1, 2, 3)]
+    assert order == sorted(order)
