@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinygrad_rnn import GRUCell, Linear, LSTMCell, RNN, Embedding, RNNCell, Tensor, grad
+from tinygrad_rnn import RNN, Embedding, GRUCell, Linear, LSTMCell, RNNCell, Tensor, grad
 from tinygrad_rnn import functional as F
 from tinygrad_rnn.diagnostics import hidden_grad_norms
 

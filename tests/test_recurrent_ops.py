@@ -7,10 +7,9 @@ import hypothesis.extra.numpy as hnp
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
+from test_ops_grad import check_grads, needs_grad
 
 from tinygrad_rnn import ops
-
-from test_ops_grad import check_grads, needs_grad
 
 
 def batch_shapes():

@@ -7,11 +7,10 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
+from test_ops_grad import check_grads, needs_grad
 
 from tinygrad_rnn import GRUCell, LSTMCell, RNNCell, Tensor, grad, ops
 from tinygrad_rnn.nn.rnn import detach_state
-
-from test_ops_grad import check_grads, needs_grad
 
 SEQUENCE = {"rnn": ops.rnn_sequence, "lstm": ops.lstm_sequence, "gru": ops.gru_sequence}
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -20,10 +19,10 @@ GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 @st.composite
 def problems(draw, kinds=("rnn", "lstm", "gru")):
     kind = draw(st.sampled_from(kinds))
-    T, B, I, H = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    T, B, n_in, H = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
     seed = draw(st.integers(0, 2**16))
     lengths = sorted(draw(st.lists(st.integers(1, T), min_size=B, max_size=B)), reverse=True)
-    return dict(kind=kind, T=T, B=B, I=I, H=H, seed=seed, has_state=draw(st.booleans()),
+    return dict(kind=kind, T=T, B=B, I=n_in, H=H, seed=seed, has_state=draw(st.booleans()),
                 has_bias=draw(st.booleans()), truncate=draw(st.sampled_from([None, 1, 2, 3])),
                 active=tuple(sum(L > t for L in lengths) for t in range(T)) if draw(st.booleans()) else None,
                 relu=kind == "rnn" and draw(st.booleans()))
@@ -160,8 +159,8 @@ def numpy_rnn_bptt(xs, U, W, b, G):
 
 def test_rnn_sequence_against_bptt_written_out_in_numpy():
     rng = np.random.default_rng(3)
-    T, B, I, H = 7, 2, 3, 4
-    xs, U, W, b = (rng.uniform(-1, 1, s) for s in ((T, B, I), (H, I), (H, H), (H,)))
+    T, B, n_in, H = 7, 2, 3, 4
+    xs, U, W, b = (rng.uniform(-1, 1, s) for s in ((T, B, n_in), (H, n_in), (H, H), (H,)))
     G = rng.standard_normal((T, B, H))
     tensors = [Tensor(xs), Tensor(U, requires_grad=True), Tensor(W, requires_grad=True), Tensor(b, requires_grad=True)]
     seq = ops.rnn_sequence(*tensors)

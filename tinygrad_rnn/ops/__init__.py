@@ -19,8 +19,8 @@ from .core import Op, primitive
 from .elementwise import abs_, clip, exp, log, relu, sigmoid, sqrt, tanh
 from .linalg import linear, matmul
 from .recurrent import gru_cell, lstm_cell, lstm_hidden
-from .sequence import gru_sequence, lstm_sequence, rnn_sequence, step
 from .reductions import max_, mean, sum_
+from .sequence import gru_sequence, lstm_sequence, rnn_sequence, step
 from .shape import concatenate, getitem, reshape, stack, transpose
 
 __all__ = ["Op", "primitive", "add", "sub", "mul", "div", "neg", "pow_", "power", "exp", "log", "tanh", "sigmoid",
