@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .errors import CLIError
+from .wording import plural
 
 # Chosen so that `tinygrad-rnn train` with no options finishes in about a minute on 2 cores and
 # visibly learns (the loss falls from ln(49) ≈ 3.9 to about 0.6 nats per character); the long-range
@@ -43,8 +44,12 @@ def resumed_config(args, saved: dict, step: int) -> dict:
         if value is not None:
             config[key] = value
     if config["steps"] <= step:
-        raise CLIError(f"the checkpoint is already at step {step} of {config['steps']}; "
-                       f"pass --steps with a larger total to train further")
+        done = f"the checkpoint has already trained {plural(step, 'step')}"
+        if args.steps is None:
+            raise CLIError(f"{done}, all that its run asked for: pass --steps with a larger total "
+                           f"(e.g. --steps {2 * step}) to train further")
+        raise CLIError(f"{done}, and --steps {args.steps} is the total to reach, not a number to add: "
+                       f"pass a total above {step} (e.g. --steps {step + args.steps})")
     _check(config)
     return config
 
