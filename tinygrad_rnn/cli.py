@@ -10,6 +10,7 @@ import argparse
 import math
 import os
 import sys
+from importlib import metadata
 
 from .commands.config import DEFAULTS
 from .commands.errors import CLIError
@@ -66,10 +67,19 @@ TASKS = ("char", "adding", "copy")
 VIEWS = ("unfolded", "folded", "ops")
 
 
+def _version() -> str:
+    try:
+        return metadata.version("tinygrad_rnn")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Train, sample, draw and inspect small recurrent networks "
                                             "built with tinygrad_rnn.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.subcommands = sub.choices  # name -> its parser, for errors that argparse reports at the top
 
     # Train options default to None so that --resume can tell what the user asked to change.
     train = sub.add_parser("train", help="train a model (a character model on a built-in corpus by default)",
@@ -146,8 +156,17 @@ def _run(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the arguments; a word the subcommand does not know is reported with that subcommand's help."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        parser.subcommands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
     try:
         return _run(args) or 0
     except BrokenPipeError:  # e.g. `tinygrad-rnn sample ... | head`: the reader has all it wanted

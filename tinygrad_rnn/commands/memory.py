@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from .errors import CLIError
+from .wording import plural
 
 # values kept per time step and sequence, per hidden unit of the layer (training; held-out forward)
 PER_UNIT = {"rnn": 9, "lstm": 33, "gru": 33}
@@ -60,13 +61,14 @@ def check_fits(config: dict, problem, model, held_out_batch: int, available: int
     held = forward_bytes(**sizes, batch=held_out_batch)
     if max(step, held) <= available:
         return
+    sequences = f"{plural(problem.time_steps, 'step')}, --hidden {config['hidden']}"
     if step >= held:
-        raise CLIError(f"a training step of --batch {config['batch']} sequences of {problem.time_steps} steps "
-                       f"with --hidden {config['hidden']} needs about {_size(step)} of memory (estimated), and "
-                       f"{_size(available)} is available: use a smaller --batch, --seq-len or --hidden")
-    raise CLIError(f"scoring the held-out data ({held_out_batch} sequences of {problem.time_steps} steps, "
-                   f"--hidden {config['hidden']}) needs about {_size(held)} of memory (estimated), and "
-                   f"{_size(available)} is available: use a smaller --seq-len or --hidden")
+        raise CLIError(f"a training step of --batch {config['batch']} (sequences of {sequences}) needs about "
+                       f"{_size(step)} of memory (estimated), and {_size(available)} is available: use a smaller "
+                       f"--batch, --seq-len or --hidden")
+    raise CLIError(f"scoring the held-out data ({plural(held_out_batch, 'sequence')} of {sequences}) needs about "
+                   f"{_size(held)} of memory (estimated), and {_size(available)} is available: use a smaller "
+                   f"--seq-len or --hidden")
 
 
 def _size(n: int) -> str:

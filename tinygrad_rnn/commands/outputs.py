@@ -48,13 +48,22 @@ def smooth(values: list[float], window: int) -> list[float]:
 
 def plot_history(path: Path, losses: list[float], held_out: list[tuple[int, float]], title: str, metric: str,
                  baseline: float | None, baseline_label: str) -> str | None:
-    """Write the loss curve: the training loss of every step and its running mean, the held-out loss
-    where it was measured, and the baseline. Returns None, or a sentence saying why there is no plot."""
+    """Write the loss curve (see `history_figure`); returns None, or a sentence saying why there is no plot."""
     try:
-        from matplotlib.figure import Figure  # no pyplot: no window, no display needed, faster to import
-        from matplotlib.ticker import MaxNLocator
+        fig = history_figure(losses, held_out, title, metric, baseline, baseline_label)
     except ImportError:
         return f"no loss plot: matplotlib is not installed ({PLOT_HINT})"
+    fig.savefig(path, dpi=120)
+    return None
+
+
+def history_figure(losses: list[float], held_out: list[tuple[int, float]], title: str, metric: str,
+                   baseline: float | None, baseline_label: str):
+    """The training loss of every step and its running mean, the held-out loss where it was
+    measured, and the baseline, against the step. Raises ImportError without matplotlib."""
+    from matplotlib.figure import Figure  # no pyplot: no window, no display needed, faster to import
+    from matplotlib.ticker import MaxNLocator
+
     steps = range(1, len(losses) + 1)
     fig = Figure(figsize=(7, 4), layout="tight")
     ax = fig.add_subplot()
@@ -73,5 +82,4 @@ def plot_history(path: Path, losses: list[float], held_out: list[tuple[int, floa
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.savefig(path, dpi=120)
-    return None
+    return fig
