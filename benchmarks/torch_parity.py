@@ -67,7 +67,7 @@ def check_models(torch, T=7, B=3, n_in=4, H=5, out=3, layers=2):
     rng = np.random.default_rng(17)
     for kind, recurrent in (("rnn", torch.nn.RNN), ("lstm", torch.nn.LSTM), ("gru", torch.nn.GRU)):
         class TorchModel(torch.nn.Module):  # an nn.LSTM (or RNN, GRU) and an nn.Linear head
-            def __init__(self):
+            def __init__(self, recurrent=recurrent):
                 super().__init__()
                 self.rnn = recurrent(n_in, H, num_layers=layers)
                 self.linear = torch.nn.Linear(H, out)
