@@ -84,8 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     # Train options default to None so that --resume can tell what the user asked to change.
     train = sub.add_parser("train", help="train a model (a character model on a built-in corpus by default)",
                            description="Train a recurrent model. With no options: a character-level RNN on "
-                                       "the built-in corpus, in about a minute on 2 cores. Writes a checkpoint, "
-                                       "config.json, loss.csv, loss.png and the unrolled diagram into --out.")
+                                       "the built-in corpus, in about a minute on 2 cores. Part of the data is "
+                                       "held out and scored as training goes. Writes the last checkpoint "
+                                       "(model.npz), the best one by held-out loss (best.npz), config.json, "
+                                       "loss.csv, loss.png and the unrolled diagram into --out. Stops with exit "
+                                       "status 3, keeping the last good checkpoint, if the loss diverges.")
     train.add_argument("--task", choices=TASKS, help="char (default), adding (Le et al. 2015) or "
                                                      "copy (Arjovsky et al. 2016)")
     train.add_argument("--cell", choices=CELLS, help="recurrent cell (default rnn)")
@@ -101,14 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch", type=positive_int, metavar="N", help=f"sequences per step ({_per_task('batch')})")
     train.add_argument("--seed", type=nonnegative_int, metavar="N",
                        help="random seed: the same seed gives the same numbers (default 0)")
-    train.add_argument("--resume", metavar="CKPT", help="continue training from this checkpoint (model.npz)")
+    train.add_argument("--resume", metavar="CKPT", help="continue training from this checkpoint (a run folder, "
+                                                        "its model.npz or its best.npz)")
     train.add_argument("--out", metavar="DIR", help="output folder (default runs/<UTC timestamp>/, or the "
                                                     "checkpoint's folder with --resume)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sample = sub.add_parser("sample", help="generate text from a trained character model",
                             description="Generate text from a character model written by 'train'.")
-    sample.add_argument("--checkpoint", metavar="CKPT", required=True, help="model.npz written by train")
+    sample.add_argument("--checkpoint", metavar="CKPT", required=True,
+                        help="a run folder written by train, its model.npz or its best.npz")
     sample.add_argument("--length", type=positive_int, default=300, help="characters to generate (default 300)")
     sample.add_argument("--temperature", type=positive_float, default=0.6,
                         help="softmax temperature: lower is more conservative, 1 samples the model as it is "

@@ -38,18 +38,34 @@ EVALUATIONS = 50        # the held-out loss is measured about this often in a ru
 SAMPLE_TEMPERATURE = 0.6  # a little below 1: fewer misspellings, still varied
 
 
-@dataclass
 class Snapshot:
     """The model's and the optimizer's state after `step` steps, copied: what a checkpoint holds
-    besides the history (which only grows, so its first `step` entries are the snapshot's)."""
+    besides the history (which only grows, so its first `step` entries are the snapshot's).
+    `copy_from` reuses its arrays, so keeping the last good state costs one copy per step."""
 
-    step: int
-    weights: dict
-    optimizer: dict
+    def __init__(self, step: int = 0, weights: dict | None = None, optimizer: dict | None = None) -> None:
+        self.step, self.weights, self.optimizer = step, weights or {}, optimizer or {}
 
     @classmethod
     def take(cls, step: int, model, optimizer) -> Snapshot:
-        return cls(step, model.state_dict(), optimizer.state_dict())
+        return cls().copy_from(step, model, optimizer)
+
+    def copy_from(self, step: int, model, optimizer) -> Snapshot:
+        self.step = step
+        _copy_into(self.weights, ((name, p.data) for name, p in model.named_parameters()))
+        # the optimizer's state_dict() names: "<parameter index>.<buffer>"
+        _copy_into(self.optimizer, ((f"{k}.{name}", value) for k, state in enumerate(optimizer.state)
+                                    for name, value in state.items()))
+        return self
+
+
+def _copy_into(target: dict, arrays) -> None:
+    for name, array in arrays:
+        kept = target.get(name)
+        if kept is not None and kept.shape == array.shape and kept.dtype == array.dtype:
+            np.copyto(kept, array)
+        else:
+            target[name] = np.array(array, copy=True)
 
 
 class Record:
@@ -205,7 +221,7 @@ def _train(model, optimizer, problem, config: dict, step: int, record: Record, h
     params = model.parameters()
     every = max(1, config["steps"] // EVALUATIONS)
     start = record.losses[0] if record.losses else None
-    good = Snapshot.take(step, model, optimizer)
+    good = Snapshot.take(step, model, optimizer)  # the last state whose loss was found fine
     while step < config["steps"] and not stop.requested:
         rng = np.random.default_rng([config["seed"], step + 1])  # per-step seeds: a resumed run sees the same data
         xs, targets = problem.batch(rng)
@@ -215,7 +231,7 @@ def _train(model, optimizer, problem, config: dict, step: int, record: Record, h
         start = value if start is None else start
         if not math.isfinite(value) or value > DIVERGENCE_FACTOR * start:
             return step, Diverged(step + 1, value, start, good)
-        good = Snapshot.take(step, model, optimizer)  # the loss of these weights is fine
+        good.copy_from(step, model, optimizer)
         optimizer.zero_grad()
         loss.backward()
         clip_grad_norm(params, config["clip"])
