@@ -165,8 +165,9 @@ class Run:
     """A trained run: its model with the weights loaded, its settings, and its history.
 
     Attributes: `model` (an `RNN`, in eval mode), `config` (dict of the settings), `step` (steps
-    trained), `history` (one dict per step: "step", "loss" (training loss) and "held_out" (the
-    held-out loss where it was measured, else None)), `vocab` (a character model's `Vocab`, else
+    trained), `history` (one dict per step: "step", "loss" (the loss of the batch the step trained
+    on, before its update) and "held_out" (the held-out loss of the weights after the step, where
+    it was measured, else None)), `vocab` (a character model's `Vocab`, else
     None), `prime` (the text sampling starts from by default), `path` (the checkpoint file).
     """
 
