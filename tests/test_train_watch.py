@@ -74,13 +74,35 @@ def test_tasks_held_out_batch_is_fixed_and_apart_from_training():
         assert not np.array_equal(train_x[:, 0], a[:, 0])
 
 
-def test_best_checkpoint_and_held_out_history_survive_resuming(tmp_path):
-    assert main(["train", "--steps", "60", *TINY, "--out", str(tmp_path / "straight")]) == 0
-    assert main(["train", "--steps", "30", *TINY, "--out", str(tmp_path / "first")]) == 0
-    assert main(["train", "--resume", str(tmp_path / "first" / "model.npz"), "--steps", "60", "--quiet",
-                 "--out", str(tmp_path / "resumed")]) == 0
-    assert rows(tmp_path / "resumed") == rows(tmp_path / "straight")  # losses and held-out losses alike
-    straight, resumed = load_run(tmp_path / "straight" / "best.npz"), load_run(tmp_path / "resumed" / "best.npz")
+def test_best_checkpoint_and_held_out_history_survive_an_interrupted_run(tmp_path, monkeypatch):
+    """Ctrl-C at step 50 of 120, then --resume: the same losses, held-out losses and best checkpoint
+    as a run that never stopped."""
+    import os
+    import signal
+
+    from tinygrad_rnn.commands import train as train_command
+
+    assert main(["train", "--steps", "120", *TINY, "--out", str(tmp_path / "straight")]) == 0
+
+    class CtrlCAt50:  # the progress bar of the interrupted run presses Ctrl-C after step 50
+        def __init__(self, total, initial=0, quiet=False):
+            self.count = initial
+
+        def update(self, loss, held_out=None):
+            self.count += 1
+            if self.count == 50:
+                os.kill(os.getpid(), signal.SIGINT)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(train_command, "progress", CtrlCAt50)
+    assert main(["train", "--steps", "120", *TINY, "--out", str(tmp_path / "stopped")]) == 130
+    assert load_run(tmp_path / "stopped").step == 50
+    monkeypatch.undo()
+    assert main(["train", "--resume", str(tmp_path / "stopped"), "--quiet"]) == 0
+    assert rows(tmp_path / "stopped") == rows(tmp_path / "straight")  # losses and held-out losses alike
+    straight, resumed = load_run(tmp_path / "straight" / "best.npz"), load_run(tmp_path / "stopped" / "best.npz")
     assert resumed.step == straight.step
     for name, value in straight.model.state_dict().items():
         np.testing.assert_array_equal(value, resumed.model.state_dict()[name])
@@ -145,7 +167,7 @@ def test_a_nan_loss_rolls_back_to_the_state_whose_loss_was_fine():
         def close(self):
             pass
 
-    config = {"seed": 0, "steps": 1000, "clip": 5.0}  # held-out scoring every 20 steps: not before the NaN
+    config = {"seed": 0, "steps": 1000, "clip": 5.0, "eval_every": 20}  # no held-out scoring before the NaN
     problem = PoisonedProblem(poison_at=5)
     model = build_model("gru", 2, 4, 1, seed=0)
     states.append(model.state_dict())

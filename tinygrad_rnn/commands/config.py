@@ -14,6 +14,7 @@ DEFAULTS = {
 }
 COMMON = {"seed": 0, "clip": 5.0, "text": None}
 FIXED_BY_MODEL = ("task", "cell", "hidden", "text")  # changing these would not fit the saved weights
+EVALUATIONS = 50  # the held-out loss is scored about this often in a run (and at its last step)
 ADJUSTABLE = ("steps", "seq_len", "lr", "batch", "seed")
 
 
@@ -27,6 +28,8 @@ def new_config(args) -> dict:
         value = getattr(args, key)
         if value is not None:
             config[key] = value
+    # fixed when the run starts, so a resumed run scores the same steps as one that never stopped
+    config["eval_every"] = max(1, config["steps"] // EVALUATIONS)
     _check(config)
     return config
 
@@ -34,6 +37,7 @@ def new_config(args) -> dict:
 def resumed_config(args, saved: dict, step: int) -> dict:
     """The saved settings, with the options that may change between sessions applied on top."""
     config = dict(saved)
+    config.setdefault("eval_every", max(1, saved["steps"] // EVALUATIONS))  # checkpoints of format version 1
     for key in FIXED_BY_MODEL:
         value = getattr(args, key)
         if value is not None and value != saved.get(key):

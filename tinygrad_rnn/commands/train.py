@@ -34,7 +34,6 @@ from .wording import plural
 EXIT_DIVERGED = 3
 EXIT_INTERRUPTED = 130  # the shell's convention for a run stopped by Ctrl-C
 DIVERGENCE_FACTOR = 10  # a loss ten times its first value means training has left the rails
-EVALUATIONS = 50        # the held-out loss is measured about this often in a run, and at its last step
 SAMPLE_TEMPERATURE = 0.6  # a little below 1: fewer misspellings, still varied
 
 
@@ -139,16 +138,7 @@ def run(args) -> int:
         optimizer.load_state_dict(diverged.good.optimizer)
         step = diverged.good.step
     checkpoint = out / CHECKPOINT
-    meta = _meta(config, problem, step, record)
-    write_checkpoint(checkpoint, model.state_dict(), optimizer.state_dict(), meta, record.losses[:step],
-                     record.held_out_until(step))
-    saved = [CHECKPOINT]
-    if record.best is not None:
-        best = record.best
-        write_checkpoint(out / BEST, best.weights, best.optimizer, _meta(config, problem, best.step, record),
-                         record.losses[:best.step], record.held_out_until(best.step))
-        saved.append(BEST)
-    written = _write_outputs(out, config, problem, model, record.losses[:step], record.held_out_until(step))
+    written = _save(out, config, problem, model, optimizer, step, record)
 
     if diverged is not None:
         what = "became" if not math.isfinite(diverged.loss) else "grew to"
@@ -165,11 +155,24 @@ def run(args) -> int:
     steps = f"step {step}" if done == 1 else f"steps {first + 1}–{step}"
     print(f"Trained {steps} in {seconds:.1f} s ({done / seconds:.1f} steps/s)")
     _report(config, problem, model, record)
-    print(f"Wrote {out}/: {', '.join([*saved, *written])}")
+    print(f"Wrote {out}/: {', '.join(written)}")
     if config["task"] == "char":
         print(f"More text: tinygrad-rnn sample --checkpoint {checkpoint}")
     print(f"Look inside: tinygrad-rnn inspect --checkpoint {checkpoint} -o {out / 'report.html'}")
     return 0
+
+
+def _save(out: Path, config: dict, problem, model, optimizer, step: int, record: Record) -> list[str]:
+    """Write the checkpoint of `step`, the best one, and the run's other files; returns their names."""
+    write_checkpoint(out / CHECKPOINT, model.state_dict(), optimizer.state_dict(), _meta(config, problem, step, record),
+                     record.losses[:step], record.held_out_until(step))
+    saved = [CHECKPOINT]
+    best = record.best
+    if best is not None:
+        write_checkpoint(out / BEST, best.weights, best.optimizer, _meta(config, problem, best.step, record),
+                         record.losses[:best.step], record.held_out_until(best.step))
+        saved.append(BEST)
+    return saved + _write_outputs(out, config, problem, model, record.losses[:step], record.held_out_until(step))
 
 
 def _resumed_record(resume: str, source, step: int) -> Record:
@@ -219,7 +222,7 @@ def _train(model, optimizer, problem, config: dict, step: int, record: Record, h
     """Run the steps after `step` up to config['steps']. Returns the last finished step and None, or,
     when the loss diverges, the step reached and a `Diverged`."""
     params = model.parameters()
-    every = max(1, config["steps"] // EVALUATIONS)
+    every = config["eval_every"]
     start = record.losses[0] if record.losses else None
     good = Snapshot.take(step, model, optimizer)  # the last state whose loss was found fine
     while step < config["steps"] and not stop.requested:
