@@ -144,3 +144,15 @@ class RNN(Module):
         out = "" if self.output_size is None else f", output_size={self.output_size}"
         return (f"{self.input_size}, {self.hidden_size}{out}, cell={self.cell_type!r}, "
                 f"num_layers={self.num_layers}, truncate={self.truncate}")
+
+    # -- PyTorch interop: the names of torch.nn.RNN / LSTM / GRU, and linear.* for V and c (nn/interop.py)
+    def load_torch_state_dict(self, sd: dict) -> None:
+        """Take a `torch.nn.RNN`/`LSTM`/`GRU` state dict of the same num_layers (`weight_ih_l0`, ...),
+        plus `linear.weight`/`linear.bias` for V and c; all checked before anything changes."""
+        from .interop import load_torch_state_dict
+        load_torch_state_dict(self, sd)
+
+    def torch_state_dict(self) -> dict[str, np.ndarray]:
+        """This model in PyTorch's names and shapes, as NumPy arrays (the inverse of the above)."""
+        from .interop import torch_state_dict
+        return torch_state_dict(self)
