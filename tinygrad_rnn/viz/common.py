@@ -162,9 +162,10 @@ def legend(names: list[str], c: Contracted, norms=None, note: str | None = None,
     if parameters and c.params:
         rows.append('<TR><TD COLSPAN="3" ALIGN="LEFT"><B>shared parameters</B></TD></TR>')
         for name, where, p in zip(names, attribute_names(c), c.params):
-            where_text = escape(where or "")
+            # (an empty FONT element is a syntax error for dot: a parameter of no module has no attribute)
+            where_text = f'<FONT POINT-SIZE="9">{escape(where)}</FONT>' if where else ""
             rows.append(f'<TR><TD ALIGN="LEFT"><I>{user_name(name)}</I></TD>'
-                        f'<TD ALIGN="LEFT"><FONT POINT-SIZE="9">{where_text}</FONT></TD>'
+                        f'<TD ALIGN="LEFT">{where_text}</TD>'
                         f'<TD ALIGN="RIGHT">{shape_text(p.shape)}</TD></TR>')
         if OUTPUT_BIAS_BESIDE_CELL_STATE in names:
             rows.append('<TR><TD COLSPAN="3" ALIGN="LEFT"><FONT POINT-SIZE="9">'
