@@ -6,7 +6,7 @@ import numpy as np
 from .axes import choose_steps, choose_units, step_axis, unit_axis
 from .pictures import Plot, new_figure
 from .recording import Recording
-from .scales import GATE_NAMES, scale_for
+from .scales import scale_for
 
 
 def heatmap(rec: Recording, what: str = "states", units=None, steps=None, batch: int = 0) -> Plot:
@@ -29,7 +29,7 @@ def heatmap(rec: Recording, what: str = "states", units=None, steps=None, batch:
     fig = new_figure(float(np.clip(2.8 + 0.11 * len(steps), 6.0, 12.0)),
                      float(np.clip(1.7 + 0.09 * len(units), 2.8, 10.0)))
     ax = fig.add_subplot()
-    name = GATE_NAMES.get(what, what)
+    name = rec.describe(what)
     if what == "grads":
         from matplotlib.colors import LogNorm
         top = float(image.max()) if image.size and image.max() > 0 else 1.0

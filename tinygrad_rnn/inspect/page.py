@@ -13,7 +13,6 @@ h1 { font-size: 24px; margin-bottom: 4px; }
 h2 { font-size: 19px; margin-top: 34px; border-bottom: 1px solid #ddd; padding-bottom: 3px; }
 h3 { font-size: 15px; margin: 18px 0 4px; }
 p.look { margin: 4px 0 10px; color: #333; }
-p.look::before { content: "What to look for: "; font-weight: bold; }
 p.summary { color: #444; }
 img { max-width: 100%; height: auto; display: block; margin: 6px 0; }
 table { border-collapse: collapse; font-size: 14px; }

@@ -17,6 +17,10 @@ from ..nn import RNN
 from ..nn.taps import listen
 from ..tensor import Tensor
 
+GATE_NAMES = {"i": "input gate i", "f": "forget gate f", "g": "candidate g", "o": "output gate o",
+              "c": "cell state c", "r": "reset gate r", "z": "update gate z", "n": "candidate n",
+              "grads": "|∂L/∂a_t|"}
+
 
 @dataclass
 class RecordedGraph:
@@ -86,6 +90,12 @@ class Recording:
         known = ["states", "grads", *self.gates]
         raise ValueError(f"the recording has no {what!r} (it has {', '.join(map(repr, known))}"
                          f"{'; a plain RNN has no gates' if not self.gates else ''})")
+
+    def describe(self, what: str) -> str:
+        """A reader's name for `what`: "hidden state h" (gated cells) or "a", "forget gate f", ..."""
+        if what == "states":
+            return "hidden state h" if self.gates else "hidden state a"
+        return GATE_NAMES.get(what, what)
 
     def check_batch(self, batch: int, operation: str) -> int:
         if not isinstance(batch, (int, np.integer)) or not 0 <= batch < self.batch:

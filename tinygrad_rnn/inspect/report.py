@@ -163,5 +163,5 @@ def _picture(picture: Plot, look: str) -> list[str]:
     """An inline PNG with its title as alt text, and the sentence saying what to look for."""
     encoded = base64.b64encode(picture.png()).decode("ascii")
     return [f'<img src="data:image/png;base64,{encoded}" alt="{html.escape(picture.title, quote=True)}">',
-            f'<p class="look">{html.escape(look)}.</p>']
+            f'<p class="look"><b>What to look for:</b> {html.escape(look)}.</p>']
 

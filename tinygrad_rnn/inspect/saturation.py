@@ -12,7 +12,6 @@ import numpy as np
 
 from .pictures import Plot, new_figure
 from .recording import Recording
-from .scales import GATE_NAMES
 
 SIGMOID_GATES = ("i", "f", "o", "r", "z")
 # (left, right) thresholds: 0.1 / 0.9 for gates in (0, 1), -0.9 / 0.9 for tanh values in (-1, 1)
@@ -56,7 +55,7 @@ def gate_saturation(rec: Recording, gates=None) -> Plot:
         ax.set_xlim(-0.03, 1.03)
         ax.set_ylim(-0.03, 1.03)
         ax.set_aspect("equal")
-        ax.set_title(GATE_NAMES.get(gate, gate), fontsize=10)
+        ax.set_title(rec.describe(gate), fontsize=10)
         ax.set_xlabel(f"fraction of steps < {low:g}")
         ax.grid(True, alpha=0.25)
     axes[0].set_ylabel(f"fraction of steps > {THRESHOLDS[gates[0]][1]:g}")

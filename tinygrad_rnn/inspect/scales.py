@@ -12,9 +12,6 @@ NEGATIVE = (33, 102, 172)
 POSITIVE = (178, 24, 43)
 WHITE = (255, 255, 255)
 SEQUENTIAL = (0, 104, 55)
-GATE_NAMES = {"i": "input gate i", "f": "forget gate f", "g": "candidate g", "o": "output gate o",
-              "c": "cell state c", "r": "reset gate r", "z": "update gate z", "n": "candidate n",
-              "states": "hidden state a", "grads": "|∂L/∂a_t|"}
 
 
 @dataclass(frozen=True)

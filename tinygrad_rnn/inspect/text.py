@@ -9,7 +9,7 @@ import numpy as np
 
 from .pictures import TextView
 from .recording import Recording
-from .scales import GATE_NAMES, Scale, scale_for
+from .scales import Scale, scale_for
 
 TEXT_STYLE = ("font-family:'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:14px;line-height:1.7;"
               "white-space:pre-wrap;word-break:break-all;margin:4px 0;padding:6px;border:1px solid #ddd;"
@@ -32,7 +32,7 @@ def text_view(rec: Recording, text: str | None = None, unit: int = 0, what: str 
     batch = rec.check_batch(batch, "text_view")
     values = np.asarray(rec.values(what)[:, batch, unit], dtype=np.float64)
     scale = scale_for(values)
-    name = GATE_NAMES.get(what, what)
+    name = rec.describe(what)
     caption = f"<b>unit {unit}</b> · {html.escape(name)}" + (f" · {html.escape(label)}" if label else "")
     body = coloured_text(text, values, scale)
     page = (f'<figure style="margin:0 0 12px 0">'
