@@ -171,6 +171,7 @@ def test_jacobian_spectrum_of_a_linear_recurrence_is_rho_to_the_lag(rho, H, T, s
     np.testing.assert_allclose(spectrum.data["singular_values"], expected, rtol=1e-9, atol=0)
     assert float(spectrum.data["rho"]) == pytest.approx(rho, rel=1e-9)
     np.testing.assert_allclose(spectrum.data["line"], rho ** lag, rtol=1e-12)
+    assert float(spectrum.data["fitted_rate"]) == pytest.approx(rho, rel=1e-9)
 
 
 @given(rho=st.floats(0.4, 1.6), H=st.integers(1, 5), T=st.integers(1, 10), seed=st.integers(0, 2**16))

@@ -29,13 +29,16 @@ class Scale:
     def cmap(self) -> str:  # the matplotlib colormap that matches `css`
         return "RdBu_r" if self.signed else "Greens"
 
-    def css(self, value: float) -> str:
-        """An rgb() colour for one value."""
+    def rgb(self, value: float) -> tuple[int, int, int]:
+        """The colour of one value, as 0-255 red, green, blue."""
         x = 0.0 if not np.isfinite(value) else float(np.clip(value / self.limit, -1.0, 1.0))
         end = (POSITIVE if x >= 0 else NEGATIVE) if self.signed else SEQUENTIAL
         x = abs(x) if self.signed else max(x, 0.0)
-        r, g, b = (round(w + (e - w) * x) for w, e in zip(WHITE, end))
-        return f"rgb({r},{g},{b})"
+        return tuple(round(w + (e - w) * x) for w, e in zip(WHITE, end))
+
+    def css(self, value: float) -> str:
+        """The same colour for a style attribute: rgb(r,g,b)."""
+        return "rgb({},{},{})".format(*self.rgb(value))
 
     def text_colour(self, value: float) -> str:
         """Black on light backgrounds, white on dark ones."""

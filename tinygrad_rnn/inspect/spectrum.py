@@ -19,21 +19,23 @@ MAX_CURVES = 32  # more singular values than this are thinned to evenly spaced o
 def jacobian_spectrum(rec: Recording, batch: int = 0, max_lag: int | None = None) -> Plot:
     """Singular values of ∂a_T/∂a_t for sequence `batch`, lag T - t = 0 .. max_lag (default T - 1),
     from H vector-Jacobian products. `.data`: "lag" (K,), "singular_values" (K, H) largest first,
-    "rho" (the rate of the reference line) and "line" (K,) = rho^lag.
+    "rho" (the rate of the reference line), "line" (K,) = rho^lag, and "fitted_rate": the geometric
+    rate at which the largest singular value actually falls.
 
     The reference line is the linear theory ρ(W)^(T-t), ρ(W) the spectral radius of the cell's
-    recurrent matrix W (H, H). A gated cell has no single such matrix (its W stacks one block per
-    gate), so for LSTM and GRU the line is the geometric rate fitted to the largest singular value,
-    labelled as such.
+    recurrent matrix W (H, H); the fitted rate is drawn beside it, so the gap between theory and the
+    trained model shows. A gated cell has no single such matrix (its W stacks one block per gate), so
+    for LSTM and GRU the reference line is the fitted rate itself, labelled as such.
     """
     lags, J = state_jacobians(rec, batch, max_lag)
     values = np.linalg.svd(J.astype(np.float64), compute_uv=False)  # (K, H), descending
+    fitted = _fitted_rate(lags, values[:, 0])
     W = rec.recurrent_weight
     if W is not None and W.ndim == 2 and W.shape == (rec.hidden, rec.hidden):
         rho = float(np.max(np.abs(np.linalg.eigvals(W.astype(np.float64)))))
         label = f"linear theory ρ(W)$^{{T-t}}$, ρ(W) = {rho:.3g}"
     else:
-        rho = _fitted_rate(lags, values[:, 0])
+        rho = fitted
         label = f"fitted rate r$^{{T-t}}$, r = {rho:.3g} ({rec.cell} has no single W)"
     line = rho ** lags.astype(np.float64)
 
@@ -49,6 +51,9 @@ def jacobian_spectrum(rec: Recording, batch: int = 0, max_lag: int | None = None
         ax.plot([], [], color="#56B4E9", linewidth=0.8,
                 label="the others" + ("" if len(curves) == H else f" ({len(curves) - 1} of {H - 1} drawn)"))
     ax.plot(lags, np.where(line > 0, line, np.nan), color="#D55E00", linestyle="--", linewidth=1.5, label=label)
+    if rho is not fitted and len(lags) > 1:
+        ax.plot(lags, fitted ** lags.astype(np.float64), color="0.35", linestyle=":", linewidth=1.5,
+                label=f"fitted to the largest: r$^{{T-t}}$, r = {fitted:.3g}")
     ax.set_yscale("log")
     # The axis spans the measured values: a theory line far above or below them leaves the chart
     # rather than squeezing the measurements into a sliver.
@@ -61,7 +66,8 @@ def jacobian_spectrum(rec: Recording, batch: int = 0, max_lag: int | None = None
                  fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(frameon=False, fontsize=8)
-    data = {"lag": lags, "singular_values": values, "rho": np.asarray(rho), "line": line}
+    data = {"lag": lags, "singular_values": values, "rho": np.asarray(rho), "line": line,
+            "fitted_rate": np.asarray(fitted)}
     return Plot(fig, data, "Jacobian spectrum")
 
 
