@@ -85,6 +85,17 @@ def test_given_text_and_units(runs, tmp_path):
     assert "the text given with --text" in text and "19 steps" in text
 
 
+def test_help_and_a_one_character_text(runs, tmp_path):
+    result = cli("inspect", "--help")
+    assert result.returncode == 0 and "--checkpoint" in result.stdout and "--unit" in result.stdout
+    page = tmp_path / "one.html"
+    result = cli("inspect", "--checkpoint", runs["char"], "--text", "T", "-o", page)
+    assert result.returncode == 0, result.stderr
+    text = page.read_text(encoding="utf-8")
+    assert "recorded over 1 step;" not in text and "recorded over 1 step." in text
+    assert 'alt="heatmap of grads"' not in text and 'alt="heatmap of states"' in text  # nothing to predict
+
+
 # -- in a real browser ---------------------------------------------------------------------------
 PROBE = """<script>
 const problems = [];

@@ -55,7 +55,8 @@ def report(rec: Recording, title: str = "Inside the network", features=None, uni
 
 def _summary(rec: Recording, notes) -> str:
     loss = "" if rec.loss is None else f"; loss on this sequence {rec.loss:.4g}"
-    lines = [f"{rec.cell} with {rec.hidden} hidden units, recorded over {rec.steps} steps{loss}."]
+    steps = "1 step" if rec.steps == 1 else f"{rec.steps} steps"
+    lines = [f"{rec.cell} with {rec.hidden} hidden units, recorded over {steps}{loss}."]
     lines += [html.escape(n) for n in notes]
     return "".join(f'<p class="summary">{line}</p>' for line in lines)
 
