@@ -125,8 +125,10 @@ def _gradient_section(rec: Recording, connect_at, text_views: bool) -> list[str]
     parts = ["<h2>Gradients through time</h2>"]
     if rec.grads is not None:
         parts += _picture(heatmap(rec, "grads"),
-                          "∂L/∂a_t per unit and step on a log colour scale; where the loss is read late "
-                          "(a task's last step), the colour fades towards early steps: the vanishing gradient")
+                          "∂L/∂a_t per unit and step on a log colour scale. Where the loss is read only at the "
+                          "end (the adding task), the colour fades towards early steps: the vanishing gradient. "
+                          "Where every step has a loss of its own (a character model), each column also gets "
+                          "its own gradient; the two pictures below show the fade for every model")
     max_lag = min(rec.steps - 1, MAX_SPECTRUM_LAG)
     parts += _picture(jacobian_spectrum(rec, max_lag=max_lag),
                       "how much the last state still depends on the state T − t steps earlier; lines that "
