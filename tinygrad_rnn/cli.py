@@ -145,6 +145,20 @@ def build_parser() -> argparse.ArgumentParser:
     flow.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default 0)")
     flow.add_argument("-o", "--output", metavar="FILE", default="gradflow.png",
                       help="plot file (default gradflow.png; needs matplotlib)")
+
+    inspect = sub.add_parser("inspect", help="one HTML page of what a trained model does inside",
+                             description="Record a trained model over a text (a character model) or a sequence "
+                                         "of its task, and write one self-contained HTML page: units that follow "
+                                         "the text, heatmaps, gate saturation, the Jacobian spectrum and "
+                                         "connectivity.")
+    inspect.add_argument("--checkpoint", metavar="CKPT", required=True, help="model.npz written by train")
+    inspect.add_argument("--text", default=None, help="text for a character model to read (default: held-out "
+                                                      "text like its training text)")
+    inspect.add_argument("--unit", type=nonnegative_int, action="append", metavar="N",
+                         help="also show this hidden unit (from 0) over the text; repeat for more")
+    inspect.add_argument("--seed", type=nonnegative_int, default=0,
+                         help="random seed of the sequence for a model of the adding or copy task (default 0)")
+    inspect.add_argument("-o", "--output", metavar="FILE", default="report.html", help="the page (default report.html)")
     return parser
 
 
@@ -156,6 +170,8 @@ def _run(args: argparse.Namespace) -> int:
         from .commands.sample import run
     elif args.command == "draw":
         from .commands.draw import run
+    elif args.command == "inspect":
+        from .commands.inspect import run
     else:
         from .commands.gradflow import run
     return run(args)
