@@ -33,7 +33,6 @@ import numpy as np
 
 from ..engine import IndexedGrad, Steps
 from .core import primitive, rows
-from .recurrent import sigmoid
 
 
 def _check(name: str, xs, h0, U, W, gates: int) -> tuple[int, int, int]:
@@ -91,6 +90,13 @@ def _finish(grads: dict, roles: tuple, needs: tuple) -> list:
 
 
 # ---------------------------------------------------------------------------------------------
+# The loops below make as few NumPy calls per step as they can (what does not depend on the
+# recursion is computed for all steps at once), writing into preallocated arrays (`out=`): for a
+# small batch, a step's time is mostly the per-call cost of NumPy. `n` is the number of sequences
+# still running at a step; `r` the slice of their rows.
+# ---------------------------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------------------------
 # tanh / relu RNN
 # ---------------------------------------------------------------------------------------------
 class RNNSaved(Steps):
@@ -101,23 +107,23 @@ def _rnn_sequence_backward(G, saved: RNNSaved, needs):
     xs, h0, U, W, hs = saved.xs, saved.h0, saved.U, saved.W, saved.hs
     T, B, H = hs.shape
     active = _active(saved.active, T, B)
-    d_pre = np.zeros_like(hs)
-    deltas = np.zeros_like(hs) if saved.want_deltas else None
+    d_pre = (hs > 0).astype(hs.dtype) if saved.relu else 1 - hs * hs  # φ'(pre) of every step; × δ below
+    deltas = np.empty_like(hs)
     carry = np.zeros((B, H), hs.dtype)
     for t in range(T - 1, -1, -1):
-        n = active[t]
-        delta = G[t, :n] + carry[:n]
-        if deltas is not None:
-            deltas[t] = G[t] + carry
-        h = hs[t, :n]
-        d = delta * (h > 0) if saved.relu else delta * (1 - h * h)
-        d_pre[t, :n] = d
+        n, delta, d = active[t], deltas[t], d_pre[t]
+        np.add(G[t], carry, out=delta)             # δ_t = G_t + δpre_{t+1} W
+        d *= delta                                 # δpre_t = δ_t ⊙ φ'
+        if n < B:
+            d[n:] = 0
         if _cut(saved.truncate, t):
             carry[:] = 0
+        elif n == B:
+            np.matmul(d, W, out=carry)
         else:
-            carry[n:] += G[t, n:]  # finished sequences: the state was copied on
-            carry[:n] = d @ W
-    saved.deltas = deltas
+            carry[n:] = delta[n:]                  # finished sequences: their state was copied on
+            np.matmul(d[:n], W, out=carry[:n])
+    saved.deltas = deltas if saved.want_deltas else None
     grads = {}
     need = dict(zip(saved.roles, needs))
     grads["U"], grads["W"] = _weight_grads(d_pre, xs, h0, hs, need.get("U"), need.get("W"))
@@ -138,18 +144,22 @@ def rnn_sequence(xs, *rest, has_state=False, has_bias=True, nonlinearity="tanh",
     h0, U, W, b = given.get("h0"), given["U"], given["W"], given.get("b")
     T, B, H = _check("rnn_sequence", xs, h0, U, W, 1)
     act = _active(active, T, B)
-    gx = _input_products(xs, U, b)
-    hs = np.zeros((T, B, H), gx.dtype)
-    h = np.zeros((B, H), gx.dtype) if h0 is None else h0
+    hs = _input_products(xs, U, b)  # gx_t, turned into a_t in place
     relu = nonlinearity == "relu"
+    WT, buf, h = W.T, np.empty((B, H), hs.dtype), h0
     for t in range(T):
-        n = act[t]
-        pre = gx[t, :n]
-        pre += h[:n] @ W.T
-        hs[t, :n] = np.maximum(pre, 0) if relu else np.tanh(pre)
+        n, a = act[t], hs[t]
+        r = slice(0, n)
+        if h is not None:  # no state: zeros, no product (as a cell's first step)
+            np.matmul(h[r], WT, out=buf[r])
+            a[r] += buf[r]
+        if relu:
+            np.maximum(a[r], 0, out=a[r])
+        else:
+            np.tanh(a[r], out=a[r])
         if n < B:
-            hs[t, n:] = h[n:]  # finished sequences keep their state
-        h = hs[t]
+            a[n:] = h[n:]  # finished sequences keep their state
+        h = a
     saved = RNNSaved()
     saved.xs, saved.h0, saved.U, saved.W, saved.hs = xs, h0, U, W, hs
     saved.relu, saved.truncate, saved.active, saved.roles = relu, truncate, active, roles
@@ -164,43 +174,70 @@ class LSTMSaved(Steps):
     parts = 2
 
 
+def _lstm_gate_constants(H: int, dtype):
+    """σ(x) = (1 + tanh(x/2)) / 2, so one tanh makes all four gates: scale the i, f, o blocks of the
+    pre-activation by 1/2, take tanh, then scale and shift those blocks (g, the tanh gate, as it is)."""
+    half = np.full(4 * H, 0.5, dtype)
+    half[2 * H:3 * H] = 1
+    shift = np.full(4 * H, 0.5, dtype)
+    shift[2 * H:3 * H] = 0
+    return half, shift
+
+
 def _lstm_sequence_backward(G, saved: LSTMSaved, needs):
-    xs, h0, c0, U, W, out, acts = saved.xs, saved.h0, saved.c0, saved.U, saved.W, saved.out, saved.acts
+    xs, h0, c0, U, W, out, A = saved.xs, saved.h0, saved.c0, saved.U, saved.W, saved.out, saved.acts
     T, B, H2 = out.shape
     H = H2 // 2
     active = _active(saved.active, T, B)
-    d_pre = np.zeros_like(acts)
-    deltas = np.zeros_like(out) if saved.want_deltas else None
+    C = out[..., H:]
+    Ai, Af, Ag, Ao = A[..., :H], A[..., H:2 * H], A[..., 2 * H:3 * H], A[..., 3 * H:]
+    TC = np.tanh(C)
+    # δpre_t = [δc ⊙ g ⊙ σ'_i, δc ⊙ c_{t−1} ⊙ σ'_f, δc ⊙ i ⊙ tanh'_g, δh ⊙ tanh c ⊙ σ'_o]: all but the
+    # δc and δh factors are known before the recursion, so d_pre holds those first (σ' = a − a²)
+    d_pre = np.empty_like(A)
+    Pi, Pf, Pg, Po = d_pre[..., :H], d_pre[..., H:2 * H], d_pre[..., 2 * H:3 * H], d_pre[..., 3 * H:]
+    for P, gate, other in ((Pi, Ai, Ag), (Pf, Af, None), (Po, Ao, TC)):
+        np.multiply(gate, gate, out=P)
+        np.subtract(gate, P, out=P)
+        if other is not None:
+            P *= other
+    Pf[1:] *= C[:-1]
+    if c0 is None:
+        Pf[0] = 0
+    else:
+        Pf[0] *= c0
+    np.multiply(Ag, Ag, out=Pg)
+    np.subtract(1, Pg, out=Pg)
+    Pg *= Ai
+    Q = np.multiply(TC, TC, out=TC)  # o ⊙ (1 − tanh² c): how δh reaches c
+    np.subtract(1, Q, out=Q)
+    Q *= Ao
+    deltas = np.empty_like(out)
     carry_h = np.zeros((B, H), out.dtype)
     carry_c = np.zeros((B, H), out.dtype)
     for t in range(T - 1, -1, -1):
-        n = active[t]
-        a = acts[t, :n]
-        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-        c = out[t, :n, H:]
-        c_prev = out[t - 1, :n, H:] if t > 0 else (None if c0 is None else c0[:n])
-        tc = np.tanh(c)
-        dh = G[t, :n, :H] + carry_h[:n]
-        dc = G[t, :n, H:] + carry_c[:n] + dh * o * (1 - tc * tc)
-        if deltas is not None:
-            deltas[t, :, :H] = G[t, :, :H] + carry_h
-            deltas[t, :n, H:] = dc
-            deltas[t, n:, H:] = G[t, n:, H:] + carry_c[n:]
-        d = d_pre[t, :n]
-        d[:, :H] = dc * g * i * (1 - i)
-        if c_prev is not None:
-            d[:, H:2 * H] = dc * c_prev * f * (1 - f)
-        d[:, 2 * H:3 * H] = dc * i * (1 - g * g)
-        d[:, 3 * H:] = dh * tc * o * (1 - o)
+        n, dp = active[t], d_pre[t]
+        dh, dc = deltas[t, :, :H], deltas[t, :, H:]
+        np.add(G[t, :, :H], carry_h, out=dh)
+        np.multiply(dh, Q[t], out=dc)
+        if n < B:
+            dc[n:] = 0  # a finished sequence's c was copied on, not made from its h
+            dp[n:] = 0
+        dc += G[t, :, H:]
+        dc += carry_c
+        dp[:, :3 * H].reshape(B, 3, H)[...] *= dc[:, None, :]
+        dp[:, 3 * H:] *= dh
         if _cut(saved.truncate, t):
             carry_h[:] = 0
             carry_c[:] = 0
+        elif n == B:
+            np.matmul(dp, W, out=carry_h)
+            np.multiply(dc, Af[t], out=carry_c)
         else:
-            carry_h[n:] += G[t, n:, :H]  # finished sequences: h and c were copied on
-            carry_c[n:] += G[t, n:, H:]
-            carry_h[:n] = d @ W
-            carry_c[:n] = dc * f
-    saved.deltas = deltas
+            carry_h[n:], carry_c[n:] = dh[n:], dc[n:]  # finished sequences: h and c were copied on
+            np.matmul(dp[:n], W, out=carry_h[:n])
+            np.multiply(dc[:n], Af[t, :n], out=carry_c[:n])
+    saved.deltas = deltas if saved.want_deltas else None
     grads = {}
     need = dict(zip(saved.roles, needs))
     grads["U"], grads["W"] = _weight_grads(d_pre, xs, h0, out[..., :H], need.get("U"), need.get("W"))
@@ -226,27 +263,34 @@ def lstm_sequence(xs, *rest, has_state=False, has_bias=True, truncate=None, acti
     if c0 is not None and c0.shape != (B, H):
         raise ValueError(f"lstm_sequence: initial cell state of shape {c0.shape}, expected {(B, H)}")
     act = _active(active, T, B)
-    gx = _input_products(xs, U, b)
-    out = np.zeros((T, B, 2 * H), gx.dtype)
-    acts = np.zeros((T, B, 4 * H), gx.dtype)
-    h = np.zeros((B, H), gx.dtype) if h0 is None else h0
-    c = np.zeros((B, H), gx.dtype) if c0 is None else c0
+    A = _input_products(xs, U, b)  # the pre-activations, turned into the gates in place
+    half, shift = _lstm_gate_constants(H, A.dtype)
+    out = np.empty((T, B, 2 * H), A.dtype)
+    WT, buf, tmp = W.T, np.empty((B, 4 * H), A.dtype), np.empty((B, H), A.dtype)
+    h, c = h0, c0
     for t in range(T):
-        n = act[t]
-        pre = gx[t, :n]
-        pre += h[:n] @ W.T
-        a = acts[t, :n]
-        a[:, :2 * H] = sigmoid(pre[:, :2 * H])
-        a[:, 2 * H:3 * H] = np.tanh(pre[:, 2 * H:3 * H])
-        a[:, 3 * H:] = sigmoid(pre[:, 3 * H:])
-        c_new = a[:, H:2 * H] * c[:n] + a[:, :H] * a[:, 2 * H:3 * H]
-        out[t, :n, H:] = c_new
-        out[t, :n, :H] = a[:, 3 * H:] * np.tanh(c_new)
+        n, a = act[t], A[t]
+        r = slice(0, n)
+        if h is not None:
+            np.matmul(h[r], WT, out=buf[r])
+            a[r] += buf[r]
+        a[r] *= half
+        np.tanh(a[r], out=a[r])
+        a[r] *= half
+        a[r] += shift                                # now i, f, g, o
+        c_t, h_t = out[t, :, H:], out[t, :, :H]
+        np.multiply(a[r, :H], a[r, 2 * H:3 * H], out=c_t[r])
+        if c is not None:
+            np.multiply(a[r, H:2 * H], c[r], out=tmp[r])
+            c_t[r] += tmp[r]                         # c = f ⊙ c_prev + i ⊙ g
+        np.tanh(c_t[r], out=tmp[r])
+        np.multiply(a[r, 3 * H:], tmp[r], out=h_t[r])  # h = o ⊙ tanh c
         if n < B:  # finished sequences keep their state
-            out[t, n:, :H], out[t, n:, H:] = h[n:], c[n:]
-        h, c = out[t, :, :H], out[t, :, H:]
+            h_t[n:], c_t[n:] = h[n:], c[n:]
+            a[n:] = 0
+        h, c = h_t, c_t
     saved = LSTMSaved()
-    saved.xs, saved.h0, saved.c0, saved.U, saved.W, saved.out, saved.acts = xs, h0, c0, U, W, out, acts
+    saved.xs, saved.h0, saved.c0, saved.U, saved.W, saved.out, saved.acts = xs, h0, c0, U, W, out, A
     saved.truncate, saved.active, saved.roles = truncate, active, roles
     return out, saved
 
@@ -255,47 +299,67 @@ def lstm_sequence(xs, *rest, has_state=False, has_bias=True, truncate=None, acti
 # GRU
 # ---------------------------------------------------------------------------------------------
 class GRUSaved(Steps):
-    __slots__ = ("xs", "h0", "U", "W", "hs", "gates", "truncate", "active", "roles")
+    __slots__ = ("xs", "h0", "U", "W", "hs", "rz", "nh", "truncate", "active", "roles")
 
 
 def _gru_sequence_backward(G, saved: GRUSaved, needs):
-    xs, h0, U, W, hs, gates = saved.xs, saved.h0, saved.U, saved.W, saved.hs, saved.gates
+    xs, h0, U, W, hs, rz, nh = saved.xs, saved.h0, saved.U, saved.W, saved.hs, saved.rz, saved.nh
     T, B, H = hs.shape
     active = _active(saved.active, T, B)
-    d_gx = np.zeros((T, B, 3 * H), hs.dtype)
-    d_gh = np.zeros((T, B, 3 * H), hs.dtype)
-    deltas = np.zeros_like(hs) if saved.want_deltas else None
+    R, Z, N, HN = rz[..., :H], rz[..., H:], nh[0], nh[1]
+    # δn = δh ⊙ (1 − z)(1 − n²), δz = δh ⊙ (h_{t−1} − n) z(1 − z), δr = δn ⊙ hn r(1 − r): the factors
+    # beside δh and δn are known before the recursion
+    Pn = np.subtract(1, Z)
+    Pn *= 1 - N * N
+    Pz = np.empty_like(Z)
+    Pz[1:] = hs[:-1]
+    Pz[0] = 0 if h0 is None else h0
+    Pz -= N
+    Pz *= Z - Z * Z
+    Pr = R - R * R
+    Pr *= HN
+    d_gx = np.empty((T, B, 3 * H), hs.dtype)
+    d_ghn = np.empty_like(hs)                 # δ(gh_n) = δn ⊙ r; δ(gh_r), δ(gh_z) equal δ(gx_r), δ(gx_z)
+    deltas = np.empty_like(hs)
     carry = np.zeros((B, H), hs.dtype)
+    tmp = np.empty((B, H), hs.dtype)
+    W_rz, W_n = W[:2 * H], W[2 * H:]
     for t in range(T - 1, -1, -1):
-        n = active[t]
-        r, z, nn, hn = (gates[k, t, :n] for k in range(4))
-        h_prev = hs[t - 1, :n] if t > 0 else (0 if h0 is None else h0[:n])
-        dh = G[t, :n] + carry[:n]
-        if deltas is not None:
-            deltas[t] = G[t] + carry
-        dn = dh * (1 - z) * (1 - nn * nn)
-        dz = dh * (h_prev - nn) * z * (1 - z)
-        dr = dn * hn * r * (1 - r)
-        dx, dhh = d_gx[t, :n], d_gh[t, :n]
-        dx[:, :H] = dr
-        dx[:, H:2 * H] = dz
-        dx[:, 2 * H:] = dn
-        dhh[:, :2 * H] = dx[:, :2 * H]
-        dhh[:, 2 * H:] = dn * r
+        n, dh, dx = active[t], deltas[t], d_gx[t]
+        np.add(G[t], carry, out=dh)
+        dn, dz, dr = dx[:, 2 * H:], dx[:, H:2 * H], dx[:, :H]
+        np.multiply(dh, Pn[t], out=dn)
+        np.multiply(dh, Pz[t], out=dz)
+        np.multiply(dn, Pr[t], out=dr)
+        np.multiply(dn, R[t], out=d_ghn[t])
+        if n < B:
+            dx[n:] = 0
+            d_ghn[t, n:] = 0
         if _cut(saved.truncate, t):
             carry[:] = 0
+            continue
+        np.matmul(dx[:, :2 * H], W_rz, out=carry)  # δh_{t−1} = δgh W + δh ⊙ z
+        np.matmul(d_ghn[t], W_n, out=tmp)
+        carry += tmp
+        if n == B:
+            np.multiply(dh, Z[t], out=tmp)
+            carry += tmp
         else:
-            carry[n:] += G[t, n:]  # finished sequences: the state was copied on
-            carry[:n] = dh * z + dhh @ W
-    saved.deltas = deltas
+            np.multiply(dh[:n], Z[t, :n], out=tmp[:n])
+            carry[:n] += tmp[:n]
+            carry[n:] = dh[n:]  # finished sequences: the state was copied on
+    saved.deltas = deltas if saved.want_deltas else None
     grads = {}
     need = dict(zip(saved.roles, needs))
     grads["U"] = rows(d_gx).T @ rows(xs) if need.get("U") else None
-    _, grads["W"] = _weight_grads(d_gh, xs, h0, hs, False, need.get("W"))
+    if need.get("W"):
+        _, dW_rz = _weight_grads(d_gx[..., :2 * H], xs, h0, hs, False, True)
+        _, dW_n = _weight_grads(d_ghn, xs, h0, hs, False, True)
+        grads["W"] = np.concatenate([dW_rz, dW_n])
     if need.get("b"):
         grads["b"] = d_gx.sum(axis=(0, 1))
     if need.get("b_hn"):
-        grads["b_hn"] = d_gh[..., 2 * H:].sum(axis=(0, 1))
+        grads["b_hn"] = d_ghn.sum(axis=(0, 1))
     if need.get("xs"):
         grads["xs"] = d_gx @ U
     if need.get("h0"):
@@ -312,23 +376,42 @@ def gru_sequence(xs, *rest, has_state=False, has_bias=True, truncate=None, activ
     T, B, H = _check("gru_sequence", xs, h0, U, W, 3)
     act = _active(active, T, B)
     gx = _input_products(xs, U, b)
-    hs = np.zeros((T, B, H), gx.dtype)
-    gates = np.zeros((4, T, B, H), gx.dtype)  # r, z, n, hn = W_n h_{t−1} + b_hn
-    h = np.zeros((B, H), gx.dtype) if h0 is None else h0
+    hs = np.empty((T, B, H), gx.dtype)
+    rz = gx[..., :2 * H]                     # the r and z pre-activations, turned into r, z in place
+    nh = np.zeros((2, T, B, H), gx.dtype)    # n, and hn = h_{t−1} W_nᵀ + b_hn
+    WT, gh = W.T, np.zeros((B, 3 * H), gx.dtype)
+    h = h0
     for t in range(T):
-        n = act[t]
-        gh = h[:n] @ W.T
-        r, z, nn, hn = gates[0, t, :n], gates[1, t, :n], gates[2, t, :n], gates[3, t, :n]
-        rz = sigmoid(gx[t, :n, :2 * H] + gh[:, :2 * H])
-        r[:], z[:] = rz[:, :H], rz[:, H:]
-        hn[:] = gh[:, 2 * H:] if b_hn is None else gh[:, 2 * H:] + b_hn
-        nn[:] = np.tanh(gx[t, :n, 2 * H:] + r * hn)
-        hs[t, :n] = (1 - z) * nn + z * h[:n]
+        n, g = act[t], rz[t]
+        r = slice(0, n)
+        nn, hn, h_t = nh[0, t], nh[1, t], hs[t]
+        if h is not None:
+            np.matmul(h[r], WT, out=gh[r])
+            g[r] += gh[r, :2 * H]
+        g[r] *= 0.5                          # r, z = σ(·) = (1 + tanh(·/2)) / 2
+        np.tanh(g[r], out=g[r])
+        g[r] *= 0.5
+        g[r] += 0.5
+        if b_hn is None:
+            hn[r] = gh[r, 2 * H:]
+        else:
+            np.add(gh[r, 2 * H:], b_hn, out=hn[r])
+        np.multiply(g[r, :H], hn[r], out=nn[r])
+        nn[r] += gx[t, r, 2 * H:]
+        np.tanh(nn[r], out=nn[r])            # n = tanh(gx_n + r ⊙ hn)
+        if h is None:
+            np.multiply(g[r, H:], nn[r], out=h_t[r])
+            np.subtract(nn[r], h_t[r], out=h_t[r])   # h = (1 − z) ⊙ n
+        else:
+            np.subtract(h[r], nn[r], out=h_t[r])
+            h_t[r] *= g[r, H:]
+            h_t[r] += nn[r]                  # h = n + z ⊙ (h_prev − n)
         if n < B:
-            hs[t, n:] = h[n:]  # finished sequences keep their state
-        h = hs[t]
+            h_t[n:] = h[n:]  # finished sequences keep their state
+            g[n:] = 0
+        h = h_t
     saved = GRUSaved()
-    saved.xs, saved.h0, saved.U, saved.W, saved.hs, saved.gates = xs, h0, U, W, hs, gates
+    saved.xs, saved.h0, saved.U, saved.W, saved.hs, saved.rz, saved.nh = xs, h0, U, W, hs, rz, nh
     saved.truncate, saved.active, saved.roles = truncate, active, roles
     return hs, saved
 
