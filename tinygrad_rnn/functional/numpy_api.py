@@ -24,7 +24,7 @@ from .. import ops
 from ..tensor import Tensor, as_tensor, compare
 from .reductions import argmax, argmin, std, var
 from .selection import gather, maximum, minimum, where
-from .shape import _squeeze, concat, expand, stack, unsqueeze
+from .shape import _squeeze, concat, stack, unsqueeze
 
 
 def _data(x):
@@ -84,7 +84,7 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     if method != "__call__":
         hint = _UFUNC_METHODS.get((ufunc, method))
         raise TypeError(f"{name}.{method} on a Tensor is not supported" + (f": use {hint}" if hint else
-                        f"; apply it to t.data for the values (no gradient)"))
+                        "; apply it to t.data for the values (no gradient)"))
     if ufunc in UFUNCS:
         raise TypeError(f"{name} on a Tensor takes no options ({', '.join(kwargs)}): use {UFUNCS[ufunc][1]}")
     raise TypeError(f"{name} is not an op of tinygrad_rnn Tensors (its gradient would be lost): build it from "

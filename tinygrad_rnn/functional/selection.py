@@ -61,8 +61,9 @@ def gather(x, dim: int, index) -> Tensor:
     if index.size and (index.min() < 0 or index.max() >= n):
         bad = index[(index < 0) | (index >= n)].flat[0]
         raise IndexError(f"gather: index {bad} is out of range for size {n} of dim {dim} (shape {x.shape})")
-    grid = np.ogrid[tuple(slice(0, k) for k in index.shape)]  # broadcastable positions along each axis
-    grid[axis] = index
+    last = index.ndim - 1  # positions along every other axis, shaped to broadcast against index
+    grid = [index if d == axis else np.arange(k).reshape((1,) * d + (k,) + (1,) * (last - d))
+            for d, k in enumerate(index.shape)]
     return x[tuple(grid)]
 
 
