@@ -72,6 +72,8 @@ def log_softmax(x, axis: int = -1, *, dim: int | None = None) -> Tensor:
     x = as_tensor(x)
     axis = one_axis(axis, dim, "log_softmax")
     shifted = x - _shift(x, axis)
+    if x.size == 0:  # nothing to normalise (and no log of an empty sum, which would warn)
+        return shifted
     return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
 
