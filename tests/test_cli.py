@@ -294,7 +294,7 @@ def test_without_tqdm_progress_is_printed_as_lines(monkeypatch, capsys):
 def test_without_matplotlib_the_plot_is_skipped_with_a_hint(monkeypatch, tmp_path):
     from tinygrad_rnn.commands.outputs import plot_history
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    note = plot_history(tmp_path / "loss.png", [3.0, 2.0], "title", "loss", None, "")
+    note = plot_history(tmp_path / "loss.png", [3.0, 2.0], [(2, 2.5)], "title", "loss", None, "")
     assert 'pip install "tinygrad_rnn[plot]"' in note and not (tmp_path / "loss.png").exists()
 
 

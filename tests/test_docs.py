@@ -11,8 +11,9 @@ DOCS = ROOT / "docs"
 PUBLIC = ["Tensor", "no_grad", "grad", "set_default_dtype", "save", "load", "Module", "Parameter", "Linear",
           "Embedding", "RNNCell", "LSTMCell", "GRUCell", "RNN", "F.softmax", "F.log_softmax", "F.cross_entropy",
           "F.mse_loss", "F.stack", "F.concat", "SGD", "Adam", "Adagrad", "clip_grad_norm", "draw_graph",
-          "hidden_grad_norms", "gradcheck", "strategies", "load_torch_state_dict", "torch_state_dict",
-          "tinygrad-rnn train", "tinygrad-rnn sample", "tinygrad-rnn draw", "tinygrad-rnn gradflow"]
+          "hidden_grad_norms", "gradcheck", "strategies", "load_torch_state_dict", "torch_state_dict", "load_run",
+          "tinygrad-rnn train", "tinygrad-rnn sample", "tinygrad-rnn draw", "tinygrad-rnn gradflow",
+          "tinygrad-rnn --version"]
 
 
 def test_api_reference_covers_every_public_name():

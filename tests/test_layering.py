@@ -19,8 +19,9 @@ LAYERS = [
     ["autograd"],
     ["functional"],
     ["nn", "serialization"],
-    ["optim", "diagnostics", "testing", "viz", "inspect", "runs"],
+    ["optim", "diagnostics", "testing", "viz", "inspect"],
     ["tasks"],
+    ["runs"],
     ["commands"],
     ["cli", "__main__"],
 ]

@@ -167,14 +167,29 @@ def test_cross_entropy_label_smoothing_formula():
                                expected, rtol=1e-12)
 
 
-def test_cross_entropy_does_not_keep_the_callers_targets():
+LOSSES_WITH_TARGETS = {  # name: (loss of x and a target array, the target)
+    "cross_entropy indices": (F.cross_entropy, np.array([2, 0])),
+    "cross_entropy ignore_index": (lambda x, t: F.cross_entropy(x, t, ignore_index=0), np.array([2, 0])),
+    "cross_entropy probabilities": (F.cross_entropy, np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]])),
+    "nll_loss": (F.nll_loss, np.array([1, 2])),
+    "binary_cross_entropy": (lambda x, t: F.binary_cross_entropy(x.sigmoid(), t), np.array([[0.0, 1, 0.5], [1, 1, 0]])),
+    "bce_with_logits": (F.binary_cross_entropy_with_logits, np.array([[0.0, 1, 0.5], [1, 1, 0]])),
+    "mse_loss": (F.mse_loss, np.array([[0.0, 1, 0.5], [1, 1, 0]])),
+    "gather": (lambda x, t: F.gather(x, 1, t).sum(), np.array([[2, 2], [0, 1]])),
+}
+
+
+@pytest.mark.parametrize("name", list(LOSSES_WITH_TARGETS))
+def test_losses_do_not_keep_the_callers_targets(name):
+    """The caller reuses their target array after the forward (the next batch): no gradient changes."""
+    loss_of, targets = LOSSES_WITH_TARGETS[name]
     x = Tensor(np.array([[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]]), requires_grad=True)
-    targets = np.array([2, 0])
-    loss = F.cross_entropy(x, targets)
-    targets[:] = 1
+    original = targets.copy()
+    loss = loss_of(x, targets)
+    targets[...] = 1 - targets if targets.dtype.kind == "f" else 1
     loss.backward()
     fresh = Tensor(x.data.copy(), requires_grad=True)
-    F.cross_entropy(fresh, np.array([2, 0])).backward()
+    loss_of(fresh, original).backward()
     np.testing.assert_array_equal(x.grad, fresh.grad)
 
 

@@ -213,9 +213,10 @@ def test_ops_view_clusters_every_op_and_draws_parameters_once(kind):
     source = draw_graph(loss, view="ops").source
     assert clusters(source) == ["cluster_t1", "cluster_t2", "cluster_t3"]
     for name, p in model.named_parameters():
-        label = f"<B>{p.name}</B>"
-        assert source.count(label) == 1, name
-    assert "<B>tanh</B>" in source and "<B>linear</B>" in source
+        shown = "b_y" if (kind, p.name) == ("lstm", "c") else p.name  # c_t is the LSTM's cell state
+        assert source.count(f"<B>{shown}</B>") == 1, name
+    step_ops = {"rnn": ["tanh"], "lstm": ["lstm_cell", "lstm_hidden"], "gru": ["gru_cell"]}[kind]
+    assert "<B>linear</B>" in source and all(f"<B>{op}</B>" in source for op in step_ops)
     assert "cluster_legend" in source
     for colour in ("#E69F00", "#56B4E9", "#009E73", "#D55E00"):  # Okabe-Ito: params, inputs, states, loss
         assert colour in source
@@ -242,10 +243,9 @@ def test_show_grads_labels_each_state_with_its_norm(build):
     dot = draw_graph(loss, show_grads=True)
     source = dot.source
     from tinygrad_rnn.viz.contract import STATE as ROLE
-    from tinygrad_rnn.viz.contract import contract
+    from tinygrad_rnn.viz.reading import read
     from tinygrad_rnn.viz.style import format_norm
-    from tinygrad_rnn.viz.walk import walk
-    states = [k.node for k in contract(walk(loss)).keys if k.role == ROLE]
+    states = [k.node for k in read(loss).keys if k.role == ROLE]
     assert len(states) == 5
     fills = set()
     for k, a in enumerate(states, start=1):
@@ -254,24 +254,30 @@ def test_show_grads_labels_each_state_with_its_norm(build):
         assert format_norm(norm) in line
         fills.add(re.search(r'fillcolor="(#\w+)"', line).group(1))
     assert len(fills) > 1                      # coloured by the norm
-    assert "(log scale)" in source             # with a colour key
+    assert "fixed log scale" in source         # with a colour key
 
 
 def test_show_grads_makes_vanishing_visible():
-    """With a small recurrent weight the early states get tiny gradients: darkest colour first."""
+    """With a small recurrent weight the early states get tiny gradients: a dark colour first, a
+    bright one last, each the colour of its decade on the fixed scale."""
+    from tinygrad_rnn.viz.style import SCALE, text_colour_on
     rng = np.random.default_rng(1)
     cell = RNNCell(2, 3, recurrent_init="identity", rng=1)
     cell.W.data *= 0.2
-    a = None
+    a, states = None, []
     for _ in range(6):
         a = cell(rng.standard_normal((1, 2)), a)
+        states.append(a)
     loss = a.sum()
     loss.backward()
     source = draw_graph(loss, show_grads=True).source
     first = next(ln for ln in source.splitlines() if ln.strip().startswith("a_1 "))
     last = next(ln for ln in source.splitlines() if ln.strip().startswith("a_6 "))
-    assert 'fillcolor="#440154"' in first   # the low end of viridis
-    assert 'fillcolor="#FDE725"' in last    # the high end
+    norms = {k: float(np.linalg.norm(s.grad)) for k, s in ((1, states[0]), (6, states[-1]))}
+    assert f'fillcolor="{SCALE.colour(norms[1])}"' in first
+    assert f'fillcolor="{SCALE.colour(norms[6])}"' in last
+    assert SCALE.decade(norms[1]) <= SCALE.decade(norms[6]) - 3     # three decades apart at least
+    assert text_colour_on(SCALE.colour(norms[1])) == "white"        # dark: the small end of viridis
 
 
 def test_folded_view_shows_the_range_of_grads():
@@ -309,7 +315,7 @@ def test_a_3000_step_unroll_draws_without_recursion():
         a = cell(xs[t], a)
     loss = a.sum()
     assert 3000 > limit  # a recursive walk over the steps could not finish
-    full = draw_graph(loss).source
+    full = draw_graph(loss, max_steps="all").source
     assert len(clusters(full)) == 3000 and "cluster_t3000" in full
     assert len(clusters(draw_graph(loss, view="ops", max_steps=6).source)) == 6
     assert "… 2994 steps …" in draw_graph(loss, max_steps=6).source
@@ -390,15 +396,17 @@ def test_render_refuses_unknown_suffixes(tmp_path):
 
 
 def test_linear_output_layer_in_a_loop():
-    """A Linear module as the output layer: its weight labels the a_t -> ŷ_t edges."""
+    """A Linear module as the output layer: its weight is V by its role (the legend names it)."""
     cell, head = RNNCell(3, 4, rng=0), Linear(4, 2, rng=1)
     a, loss = None, 0.0
     for _ in range(3):
         a = cell(np.ones((1, 3)), a)
         loss = loss + head(a).sum()
-    e = edges(draw_graph(loss).source)
-    assert e[("a_2", "yhat_2")] == "weight"
+    source = draw_graph(loss).source
+    e = edges(source)
+    assert e[("a_2", "yhat_2")] == "V"
     assert e[("a_1", "a_2")] == "W"
+    assert "Linear.weight" in source and "Linear.bias" in source and "<I>c</I>" in source
 
 
 def test_embedded_tokens_are_the_inputs():
@@ -421,10 +429,21 @@ def test_hidden_states_straight_into_the_loss():
     assert not any(head.startswith("yhat") for _, head in e)
 
 
+class HalvingCell(RNNCell):
+    """An RNN cell whose step makes a constant (0.5) inside its call."""
+
+    def recur(self, gx, a_prev):
+        return 0.5 * super().recur(gx, a_prev)
+
+
 def test_ops_view_elides_the_constants_of_elided_steps_too():
-    loss, _ = with_rnn("gru", T=10)  # each GRU step makes a constant 1 for (1 - z)
+    cell = HalvingCell(3, 4, rng=0)
+    a = None
+    for _ in range(10):
+        a = cell(np.ones((2, 3)), a)
+    loss = a.sum()
     source = draw_graph(loss, view="ops", max_steps=4).source
-    constants = re.findall(r'label=1 fillcolor="#DDDDDD"', source)
+    constants = re.findall(r'label=0.5 fillcolor="#DDDDDD"', source)
     assert len(constants) == 4
 
 

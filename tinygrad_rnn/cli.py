@@ -10,6 +10,7 @@ import argparse
 import math
 import os
 import sys
+from importlib import metadata
 
 from .commands.config import DEFAULTS
 from .commands.errors import CLIError
@@ -66,16 +67,28 @@ TASKS = ("char", "adding", "copy")
 VIEWS = ("unfolded", "folded", "ops")
 
 
+def _version() -> str:
+    try:
+        return metadata.version("tinygrad_rnn")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Train, sample, draw and inspect small recurrent networks "
                                             "built with tinygrad_rnn.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.subcommands = sub.choices  # name -> its parser, for errors that argparse reports at the top
 
     # Train options default to None so that --resume can tell what the user asked to change.
     train = sub.add_parser("train", help="train a model (a character model on a built-in corpus by default)",
                            description="Train a recurrent model. With no options: a character-level RNN on "
-                                       "the built-in corpus, in about a minute on 2 cores. Writes a checkpoint, "
-                                       "config.json, loss.csv, loss.png and the unrolled diagram into --out.")
+                                       "the built-in corpus, in about a minute on 2 cores. Part of the data is "
+                                       "held out and scored as training goes. Writes the last checkpoint "
+                                       "(model.npz), the best one by held-out loss (best.npz), config.json, "
+                                       "loss.csv, loss.png and the unrolled diagram into --out. Stops with exit "
+                                       "status 3, keeping the last good checkpoint, if the loss diverges.")
     train.add_argument("--task", choices=TASKS, help="char (default), adding (Le et al. 2015) or "
                                                      "copy (Arjovsky et al. 2016)")
     train.add_argument("--cell", choices=CELLS, help="recurrent cell (default rnn)")
@@ -91,14 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch", type=positive_int, metavar="N", help=f"sequences per step ({_per_task('batch')})")
     train.add_argument("--seed", type=nonnegative_int, metavar="N",
                        help="random seed: the same seed gives the same numbers (default 0)")
-    train.add_argument("--resume", metavar="CKPT", help="continue training from this checkpoint (model.npz)")
+    train.add_argument("--resume", metavar="CKPT", help="continue training from this checkpoint (a run folder, "
+                                                        "its model.npz or its best.npz)")
     train.add_argument("--out", metavar="DIR", help="output folder (default runs/<UTC timestamp>/, or the "
                                                     "checkpoint's folder with --resume)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sample = sub.add_parser("sample", help="generate text from a trained character model",
                             description="Generate text from a character model written by 'train'.")
-    sample.add_argument("--checkpoint", metavar="CKPT", required=True, help="model.npz written by train")
+    sample.add_argument("--checkpoint", metavar="CKPT", required=True,
+                        help="a run folder written by train, its model.npz or its best.npz")
     sample.add_argument("--length", type=positive_int, default=300, help="characters to generate (default 300)")
     sample.add_argument("--temperature", type=positive_float, default=0.6,
                         help="softmax temperature: lower is more conservative, 1 samples the model as it is "
@@ -130,6 +145,20 @@ def build_parser() -> argparse.ArgumentParser:
     flow.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default 0)")
     flow.add_argument("-o", "--output", metavar="FILE", default="gradflow.png",
                       help="plot file (default gradflow.png; needs matplotlib)")
+
+    inspect = sub.add_parser("inspect", help="one HTML page of what a trained model does inside",
+                             description="Record a trained model over a text (a character model) or a sequence "
+                                         "of its task, and write one self-contained HTML page: units that follow "
+                                         "the text, heatmaps, gate saturation, the Jacobian spectrum and "
+                                         "connectivity.")
+    inspect.add_argument("--checkpoint", metavar="CKPT", required=True, help="model.npz written by train")
+    inspect.add_argument("--text", default=None, help="text for a character model to read (default: held-out "
+                                                      "text like its training text)")
+    inspect.add_argument("--unit", type=nonnegative_int, action="append", metavar="N",
+                         help="also show this hidden unit (from 0) over the text; repeat for more")
+    inspect.add_argument("--seed", type=nonnegative_int, default=0,
+                         help="random seed of the sequence for a model of the adding or copy task (default 0)")
+    inspect.add_argument("-o", "--output", metavar="FILE", default="report.html", help="the page (default report.html)")
     return parser
 
 
@@ -141,13 +170,24 @@ def _run(args: argparse.Namespace) -> int:
         from .commands.sample import run
     elif args.command == "draw":
         from .commands.draw import run
+    elif args.command == "inspect":
+        from .commands.inspect import run
     else:
         from .commands.gradflow import run
     return run(args)
 
 
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the arguments; a word the subcommand does not know is reported with that subcommand's help."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        parser.subcommands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
     try:
         return _run(args) or 0
     except BrokenPipeError:  # e.g. `tinygrad-rnn sample ... | head`: the reader has all it wanted

@@ -61,6 +61,7 @@ def plot_hidden_grad_norms(norms, path=None, ax=None, title: str | None = "‖�
     """
     try:
         from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         raise ImportError('plot_hidden_grad_norms needs matplotlib: pip install "tinygrad_rnn[plot]"') from None
     series = _series(norms)
@@ -77,6 +78,7 @@ def plot_hidden_grad_norms(norms, path=None, ax=None, title: str | None = "‖�
         shown = np.where(values > 0, values, np.nan)  # log axis: zeros cannot be drawn
         ax.plot(t, shown, marker="o", markersize=3, linewidth=1.5, label=label)
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # time steps are whole numbers: no tick at 2.5
     ax.set_xlabel("time step t")
     ax.set_ylabel("‖∂L/∂a$_t$‖")
     if title:

@@ -79,16 +79,31 @@ class OuterGrad:
 
 
 class _Terms:
-    """OuterGrad terms waiting for their node, plus a dense part if one arrived first."""
+    """OuterGrad terms waiting for their node, plus a dense part (a gradient that arrived as an
+    array, and the terms already folded in).
+
+    Every `FOLD` terms are multiplied out in one product and added to the dense part: the products
+    stay large (fast) while the factors kept waiting stay few (a long unroll would otherwise hold
+    one gradient per step of every shared weight until the end of backward)."""
 
     __slots__ = ("lefts", "rights", "dense")
+    FOLD = 16
 
     def __init__(self, dense: np.ndarray | None) -> None:
         self.lefts: list[np.ndarray] = []
         self.rights: list[np.ndarray] = []
         self.dense = dense
 
+    def add(self, term: OuterGrad, dtype) -> None:
+        self.lefts.append(term.left)
+        self.rights.append(term.right)
+        if len(self.lefts) >= self.FOLD:
+            self.dense = self.total(dtype)
+            self.lefts, self.rights = [], []
+
     def total(self, dtype) -> np.ndarray:
+        if not self.lefts:
+            return self.dense
         if len(self.lefts) == 1:
             out = self.lefts[0].T @ self.rights[0]
         else:
@@ -100,6 +115,24 @@ class _Terms:
 
 class FreedGraphError(RuntimeError):
     """A backward needed arrays that an earlier backward freed (retain_graph=False)."""
+
+
+class Steps:
+    """Saved by an op whose result holds one state per time step (a fused sequence): the nodes of
+    its steps (`views`: weak references to "step" nodes that stand for one step's state), and, when
+    a backward asks for them (`want_deltas`), `deltas`: the total gradient of every step's state,
+    through the recurrence, in the layout of the op's result.
+
+    So `grad(loss, [a_t])` and the `.grad` of a retained step are ∂L/∂a_t as if the recurrence
+    had been unrolled node by node. The op's backward fills `deltas` when asked."""
+
+    __slots__ = ("views", "want_deltas", "deltas")
+    parts = 1  # states per step, side by side along the last axis (an LSTM's h and c: 2)
+
+    def __init__(self) -> None:
+        self.views: list = []
+        self.want_deltas = False
+        self.deltas = None
 
 
 def freed_graph_error(node: Node) -> FreedGraphError:
@@ -136,11 +169,10 @@ def _accumulate(pending: dict, owned: set, node: Node, grad) -> None:
     node's shape. A buffer we allocated ourselves (`owned`) is added to in place; one that came from
     a vjp (it may be the upstream gradient itself, or an array the forward saved) is never written."""
     current = pending.get(node)
-    if type(grad) is OuterGrad:  # keep the factors; summed in one product when needed
+    if type(grad) is OuterGrad:  # keep the factors; summed in a few large products
         if type(current) is not _Terms:
             current = pending[node] = _Terms(current)
-        current.lefts.append(grad.left)
-        current.rights.append(grad.right)
+        current.add(grad, node.dtype)
         return
     if type(current) is _Terms:  # any other gradient: add the terms up first
         current = pending[node] = current.total(node.dtype)
@@ -198,9 +230,16 @@ def run_backward(root: Node, seed: np.ndarray, retain_graph: bool,
     """
     # Refuse before any .grad changes when the backward would need freed arrays.
     order = toposort(root, refuse_freed=targets is None)
+    stepped: dict[Node, list[Node]] = {}  # a sequence node -> the targets that are its steps
     if targets is not None:
         wanted = set(targets)
-        relevant: set[Node] | None = _relevant(order, wanted)
+        for t in targets:
+            if t.op == "step":  # ∂L/∂(one step's state) comes out of the sequence node's backward
+                sequence = t.parents[0]
+                if sequence.saved is FREED:
+                    raise freed_graph_error(sequence)
+                stepped.setdefault(sequence, []).append(t)
+        relevant: set[Node] | None = _relevant(order, wanted | set(stepped))
         _check_not_freed(order, relevant)
         found: dict[Node, np.ndarray] = {}
     else:
@@ -229,6 +268,13 @@ def run_backward(root: Node, seed: np.ndarray, retain_graph: bool,
             if vjps is None:
                 continue
             saved = node.saved
+            if type(vjps) is not tuple:  # a joint backward: every input's gradient from one computation
+                if isinstance(saved, Steps):
+                    _sequence_backward(node, grad, relevant, pending, owned, anomaly, root,
+                                       stepped.get(node), found if targets is not None else None)
+                else:
+                    _joint_backward(node, grad, relevant, pending, owned, anomaly)
+                continue
             for parent, vjp in zip(node.parents, vjps):
                 if not parent.requires_grad or (relevant is not None and parent not in relevant):
                     continue  # no work at all for branches that need no gradient
@@ -250,6 +296,42 @@ def run_backward(root: Node, seed: np.ndarray, retain_graph: bool,
     if targets is None:
         return None
     return [found[t] if t in found else np.zeros(t.shape, t.dtype) for t in targets]
+
+
+def _joint_backward(node: Node, grad, relevant, pending: dict, owned: set, anomaly: bool) -> None:
+    """Pass on the gradients of a node whose op computes all its inputs' gradients at once."""
+    parents = node.parents
+    needs = tuple(p.requires_grad and (relevant is None or p in relevant) for p in parents)
+    for parent, g in zip(parents, node.vjps(grad, node.saved, needs)):
+        if g is None or not parent.requires_grad or (relevant is not None and parent not in relevant):
+            continue
+        if anomaly:
+            check_backward(node, parent, g)
+        _accumulate(pending, owned, parent, g)
+
+
+def _sequence_backward(node: Node, grad, relevant, pending: dict, owned: set, anomaly: bool, root: Node,
+                       target_steps: list[Node] | None, found: dict | None) -> None:
+    """A sequence node: its joint backward, and the total gradient of each of its steps for the
+    step targets of grad() or, in backward(), for its retained steps (`.grad` and the norm)."""
+    saved = node.saved
+    if found is not None:
+        views = target_steps or []
+    else:
+        views = [v for v in (ref() for ref in saved.views) if v is not None]
+    saved.want_deltas = found is None or bool(views)  # backward() always: the pictures draw every step
+    _joint_backward(node, grad, relevant, pending, owned, anomaly)
+    deltas, saved.deltas = saved.deltas, None
+    if found is None:  # ‖∂L/∂state‖ of every step and part, kept on the node (Node.step_grad_norms)
+        T, parts = deltas.shape[0], saved.parts
+        per_part = deltas.reshape(T, -1, parts, deltas.shape[-1] // parts).astype(np.float64, copy=False)
+        node._steps = (np.sqrt(np.einsum("tbph,tbph->tp", per_part, per_part)), root.order)
+    for view in views:
+        delta = deltas[view.options["index"]]
+        if found is not None:
+            found[view] = delta.copy()
+        elif view._tensor is not None:
+            _store_grad(view, view._tensor, delta, False, root)
 
 
 def _store_grad(node: Node, tensor_ref, grad: np.ndarray, owned: bool, root: Node) -> None:

@@ -143,6 +143,7 @@ class Node:
     - `grad_norm`: ‖∂L/∂node‖ of the last backward() that reached a retained node (what
       `show_grads` draws; it outlives the tensor), `grad_root`: the `order` of that backward's root.
     - `is_param`: the node of a module's Parameter. `value`: the number a 0-d constant holds.
+    - `step_grad_norms`: a sequence node's per-step gradient norms (see engine.Steps).
 
     Slots, and no per-node closures: a long unroll makes few objects for the cycle collector to visit.
     The slots most nodes never need are left unset when a node is made (their properties read an
@@ -150,7 +151,7 @@ class Node:
     """
 
     __slots__ = ("op", "parents", "vjps", "saved", "options", "scope", "shape", "dtype", "requires_grad",
-                 "order", "_name", "_tensor", "_grad", "_param", "_value", "__weakref__")
+                 "order", "_name", "_tensor", "_grad", "_param", "_value", "_steps", "__weakref__")
 
     # -- the slots most nodes leave unset -------------------------------------------------------
     @property
@@ -192,8 +193,14 @@ class Node:
         except AttributeError:
             return None
 
-    def record_grad(self, norm: float, root_order: int) -> None:
-        self._grad = (norm, root_order)
+    @property
+    def step_grad_norms(self):
+        """A sequence node (one node for T time steps): ‖∂L/∂state‖ of each step after the last
+        backward(), a (T, parts) array (an LSTM's parts: h and c), or None."""
+        try:
+            return self._steps[0]
+        except AttributeError:
+            return None
 
     @property
     def is_param(self) -> bool:

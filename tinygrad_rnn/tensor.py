@@ -440,16 +440,21 @@ def _positions(t: Tensor) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # Running a primitive on tensors
 # ----------------------------------------------------------------------------------------------
-def as_tensor(value, like: Tensor | None = None, copy: bool = True) -> Tensor:
-    """A constant operand: numbers and lists take the dtype of the tensor they meet, so that
-    `x32 * 2` stays float32; float arrays keep their own dtype (NumPy's promotion applies).
+def as_tensor(value, like: Tensor | None = None) -> Tensor:
+    """A constant operand. Numbers and lists take the dtype of the tensor they meet, so that
+    `x32 * 2` stays float32; integer arrays become that dtype too (a new array).
 
-    `copy`: a float array is copied, so that a caller changing theirs later changes no gradient.
-    Pass False only where no op will save the array (what sub or add reads is not kept)."""
+    A float array is used as it is, not copied: like `Tensor(a)` (and torch.from_numpy), it shares
+    memory with the caller, and an op that keeps it for backward reads it then. A boolean array (a
+    mask) is copied, and so are index arrays (by getitem), so that changing those after the forward
+    changes no gradient."""
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, np.ndarray) and (value.dtype in _FLOATS or value.dtype == bool):
-        return Tensor._leaf(value.copy() if copy else value)
+    if isinstance(value, np.ndarray):
+        if value.dtype in _FLOATS:
+            return Tensor._leaf(value)
+        if value.dtype == bool:
+            return Tensor._leaf(value.copy())
     dtype = like.data.dtype if like is not None and like.data.dtype in _FLOATS else STATE.default_dtype
     if type(value) is float or (type(value) is int and -2**53 < value < 2**53):
         # the usual constant (`1 - z`, `loss / T`): no check against the numbers ABC, which is
@@ -466,15 +471,14 @@ def as_tensor(value, like: Tensor | None = None, copy: bool = True) -> Tensor:
     raise TypeError(f"unsupported operand of type {type(value).__name__}")
 
 
-def _operands(inputs: tuple, copy: bool) -> tuple[Tensor, ...]:
-    """Constants become leaves with the dtype of the first tensor among the inputs; arrays are
-    copied where the op keeps its inputs for backward (`copy`)."""
+def _operands(inputs: tuple) -> tuple[Tensor, ...]:
+    """Constants become leaves with the dtype of the first tensor among the inputs."""
     first = None
     for x in inputs:  # loops, not generators: this runs for every op with a constant operand
         if isinstance(x, Tensor):
             first = x
             break
-    return tuple([x if isinstance(x, Tensor) else as_tensor(x, first, copy) for x in inputs])
+    return tuple([x if isinstance(x, Tensor) else as_tensor(x, first) for x in inputs])
 
 
 def apply(op, inputs: tuple, options: dict = NO_OPTIONS) -> Tensor:
@@ -485,7 +489,7 @@ def apply(op, inputs: tuple, options: dict = NO_OPTIONS) -> Tensor:
     """
     for x in inputs:
         if not isinstance(x, Tensor):
-            inputs = _operands(inputs, op.keeps_inputs)
+            inputs = _operands(inputs)
             break
     try:
         result, saved = op.forward(*map(_data_of, inputs), **options)  # map: no list, no frame

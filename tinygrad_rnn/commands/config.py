@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .errors import CLIError
+from .wording import plural
 
 # Chosen so that `tinygrad-rnn train` with no options finishes in about a minute on 2 cores and
 # visibly learns (the loss falls from ln(49) ≈ 3.9 to about 0.6 nats per character); the long-range
@@ -13,6 +14,7 @@ DEFAULTS = {
 }
 COMMON = {"seed": 0, "clip": 5.0, "text": None}
 FIXED_BY_MODEL = ("task", "cell", "hidden", "text")  # changing these would not fit the saved weights
+EVALUATIONS = 50  # the held-out loss is scored about this often in a run (and at its last step)
 ADJUSTABLE = ("steps", "seq_len", "lr", "batch", "seed")
 
 
@@ -26,6 +28,8 @@ def new_config(args) -> dict:
         value = getattr(args, key)
         if value is not None:
             config[key] = value
+    # fixed when the run starts, so a resumed run scores the same steps as one that never stopped
+    config["eval_every"] = max(1, config["steps"] // EVALUATIONS)
     _check(config)
     return config
 
@@ -33,6 +37,7 @@ def new_config(args) -> dict:
 def resumed_config(args, saved: dict, step: int) -> dict:
     """The saved settings, with the options that may change between sessions applied on top."""
     config = dict(saved)
+    config.setdefault("eval_every", max(1, saved["steps"] // EVALUATIONS))  # checkpoints of format version 1
     for key in FIXED_BY_MODEL:
         value = getattr(args, key)
         if value is not None and value != saved.get(key):
@@ -43,8 +48,12 @@ def resumed_config(args, saved: dict, step: int) -> dict:
         if value is not None:
             config[key] = value
     if config["steps"] <= step:
-        raise CLIError(f"the checkpoint is already at step {step} of {config['steps']}; "
-                       f"pass --steps with a larger total to train further")
+        done = f"the checkpoint has already trained {plural(step, 'step')}"
+        if args.steps is None:
+            raise CLIError(f"{done}, all that its run asked for: pass --steps with a larger total "
+                           f"(e.g. --steps {2 * step}) to train further")
+        raise CLIError(f"{done}, and --steps {args.steps} is the total to reach, not a number to add: "
+                       f"pass a total above {step} (e.g. --steps {step + args.steps})")
     _check(config)
     return config
 

@@ -35,6 +35,6 @@ def draw_trained(model, problem, path: Path, steps: int = PICTURE_STEPS) -> Path
                    f"predicting {problem.vocab.decode(targets[:steps, 0])!r}" if problem.name == "char"
                    else f"the first {steps} of {xs.shape[0]} steps of a copy-task sequence")
     loss.backward()
-    graph = viz.draw_graph(loss, view="unfolded", show_grads=True)
-    graph.attr(label=f"Trained {problem.name} model, {caption}; the number on a_t is ‖∂L/∂a_t‖", labelloc="t")
+    title = f"Trained {problem.name} model, {caption}; on each hidden state its ‖∂L/∂state‖"
+    graph = viz.draw_graph(loss, view="unfolded", show_grads=True, title=title)  # the title heads the legend
     return render(graph, path)

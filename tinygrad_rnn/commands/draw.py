@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import functional as F
-from ..viz import draw_graph
+from ..viz import LayoutTooLarge, draw_graph
 from .diagram import FORMATS, render
 from .errors import CLIError
 from .models import build_model, cell_name
@@ -31,6 +31,13 @@ def run(args) -> int:
     if args.grads:
         loss.backward()
     graph = draw_graph(loss, view=args.view, show_grads=args.grads, max_steps=args.max_steps)
-    written = render(graph, path)
+    try:
+        written = render(graph, path)
+    except LayoutTooLarge as exc:  # refused before dot starts: it would run for minutes
+        advice = f"pass --max-steps {exc.max_steps} or fewer" if exc.max_steps else "draw fewer --steps"
+        if args.view == "ops":
+            advice += ", or --view unfolded"
+        raise CLIError(f"cannot draw {path}: the {args.view} view of {args.steps} steps has {exc.nodes} nodes, "
+                       f"more than Graphviz's dot lays out in reasonable time (about {exc.limit}); {advice}") from None
     print(f"Wrote {written} ({args.view} view of {cell_name(args.cell)} over {args.steps} steps)")
     return 0

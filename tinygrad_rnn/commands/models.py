@@ -1,12 +1,10 @@
-"""The model every task trains: one recurrent layer with an output layer, ŷ_t = V a_t + c."""
+"""The model every task trains (built in `tinygrad_rnn.runs`, which rebuilds it from a checkpoint),
+and how messages name its cell."""
 from __future__ import annotations
 
-from ..nn import RNN
+from ..runs import build_model
 
-
-def build_model(cell: str, input_size: int, hidden: int, output_size: int, seed: int) -> RNN:
-    """A fresh model whose initial weights depend only on `seed`."""
-    return RNN(input_size, hidden, output_size=output_size, cell=cell, rng=seed)
+__all__ = ["build_model", "cell_name"]
 
 
 def cell_name(cell: str) -> str:

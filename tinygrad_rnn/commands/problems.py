@@ -1,8 +1,8 @@
 """What each task feeds the model and how it scores it.
 
 A problem turns a random generator into a batch (inputs of shape (T, B, inputs) and targets),
-turns the model's outputs into the training loss, and knows the task's baseline, so training code
-is the same loop for every task.
+turns the model's outputs into the training loss, keeps a held-out batch that training never sees,
+and knows the task's baseline, so training code is the same loop for every task.
 """
 from __future__ import annotations
 
@@ -12,9 +12,20 @@ import numpy as np
 
 from .. import functional as F
 from ..tasks import BASELINE_MSE, Vocab, adding_batch, char_batch, copy_baseline, copy_batch, make_corpus, one_hot
+from ..tasks import adding as adding_task
 from ..tasks import copy as copy_task
 from ..tensor import Tensor
 from .errors import CLIError
+from .wording import plural
+
+HELD_OUT_FRACTION = 0.1    # a character model never trains on the last tenth of its text
+HELD_OUT_WINDOWS = 128     # ... and is scored on at most this many windows at the start of that tail
+HELD_OUT_SEQUENCES = 1000  # the adding and copy tasks: a fixed batch of sequences drawn apart
+
+
+def held_out_rng(seed: int) -> np.random.Generator:
+    """The generator of the tasks' held-out batch: training draws step k from [seed, k], k < 2**31."""
+    return np.random.default_rng([seed, 2**31])
 
 
 def step_outputs(outputs) -> list[Tensor]:
@@ -43,18 +54,31 @@ class CharProblem:
             self.data = self.vocab.encode(text)
         except ValueError as error:
             raise CLIError(f"the text does not fit the checkpoint's vocabulary: {error}") from None
-        if len(self.data) < seq_len + 1:
+        held = max(seq_len + 1, math.ceil(len(self.data) * HELD_OUT_FRACTION))
+        if len(self.data) - held < seq_len + 1:
             raise CLIError(f"the text has {len(self.data)} characters; --seq-len {seq_len} needs at least "
-                           f"{seq_len + 1}")
-        self.seq_len, self.batch_size = seq_len, batch
+                           f"{2 * (seq_len + 1)} ({seq_len + 1} to train on and {seq_len + 1} held out)")
+        self.train_data, self.held_data = self.data[:-held], self.data[-held:]
+        self.held_out_size = min(HELD_OUT_WINDOWS, (held - 1) // seq_len)
+        self.seq_len, self.batch_size, self.time_steps = seq_len, batch, seq_len
         self.input_size = self.output_size = len(self.vocab)
         self.baseline = math.log(len(self.vocab))  # a uniform guess over the characters
         # where samples start: a common sentence opening if the text has one, else its first character
         self.prime = "The" if "The " in text else text[0]
 
     def batch(self, rng: np.random.Generator, size: int | None = None):
-        ids, targets = char_batch(self.data, self.seq_len, size or self.batch_size, rng)
+        ids, targets = char_batch(self.train_data, self.seq_len, size or self.batch_size, rng)
         return one_hot(ids, len(self.vocab)), targets
+
+    def held_out(self, seed: int):
+        """Consecutive windows from the start of the held-out tail: inputs and targets (T, windows)."""
+        T = self.seq_len
+        ids = np.stack([self.held_data[k * T:(k + 1) * T + 1] for k in range(self.held_out_size)], axis=1)
+        return one_hot(ids[:-1], len(self.vocab)), ids[1:]
+
+    def describe_held_out(self) -> str:
+        return (f"{plural(self.held_out_size, 'window')} from the last {len(self.held_data):,} characters, "
+                f"which training never sees")
 
     def loss(self, outputs, targets) -> Tensor:
         return F.cross_entropy(rows(outputs), targets.reshape(-1))
@@ -68,14 +92,21 @@ class AddingProblem:
 
     name = "adding"
     metric = "MSE"
-    input_size, output_size = 2, 1
+    held_out_size = HELD_OUT_SEQUENCES
+    input_size, output_size = adding_task.NUM_INPUTS, adding_task.NUM_OUTPUTS
     baseline = BASELINE_MSE
 
     def __init__(self, seq_len: int, batch: int) -> None:
-        self.seq_len, self.batch_size = seq_len, batch
+        self.seq_len, self.batch_size, self.time_steps = seq_len, batch, seq_len
 
     def batch(self, rng: np.random.Generator, size: int | None = None):
         return adding_batch(self.seq_len, size or self.batch_size, rng)
+
+    def held_out(self, seed: int):
+        return self.batch(held_out_rng(seed), HELD_OUT_SEQUENCES)
+
+    def describe_held_out(self) -> str:
+        return f"{HELD_OUT_SEQUENCES} sequences drawn apart from the training ones"
 
     def loss(self, outputs, targets) -> Tensor:
         return F.mse_loss(step_outputs(outputs)[-1], targets)
@@ -89,15 +120,22 @@ class CopyProblem:
 
     name = "copy"
     metric = "cross-entropy"
+    held_out_size = HELD_OUT_SEQUENCES
     input_size, output_size = copy_task.NUM_INPUTS, copy_task.NUM_CLASSES
 
     def __init__(self, delay: int, batch: int) -> None:
-        self.seq_len, self.batch_size = delay, batch
+        self.seq_len, self.batch_size, self.time_steps = delay, batch, delay + 2 * copy_task.COPY_LENGTH
         self.baseline = copy_baseline(delay)
 
     def batch(self, rng: np.random.Generator, size: int | None = None):
         ids, targets = copy_batch(self.seq_len, size or self.batch_size, rng)
         return one_hot(ids, copy_task.NUM_INPUTS), targets
+
+    def held_out(self, seed: int):
+        return self.batch(held_out_rng(seed), HELD_OUT_SEQUENCES)
+
+    def describe_held_out(self) -> str:
+        return f"{HELD_OUT_SEQUENCES} sequences drawn apart from the training ones"
 
     def loss(self, outputs, targets) -> Tensor:
         return F.cross_entropy(rows(outputs), targets.reshape(-1))

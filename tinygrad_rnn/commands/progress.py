@@ -1,4 +1,5 @@
-"""A progress bar with the loss: tqdm when installed, otherwise a line every tenth of the run."""
+"""A progress bar with the training loss and the latest held-out loss: tqdm when installed,
+otherwise a line every tenth of the run."""
 from __future__ import annotations
 
 import sys
@@ -6,17 +7,18 @@ import time
 
 
 class _Lines:
-    """What the user sees without tqdm: occasional lines with the step, the loss and the speed."""
+    """What the user sees without tqdm: occasional lines with the step, the losses and the speed."""
 
     def __init__(self, total: int, initial: int) -> None:
         self.total, self.count, self.start, self.t0 = total, initial, initial, time.perf_counter()
         self.every = max(1, (total - initial) // 10)
 
-    def update(self, loss: float) -> None:
+    def update(self, loss: float, held_out: float | None = None) -> None:
         self.count += 1
         if (self.count - self.start) % self.every == 0 or self.count == self.total:
             rate = (self.count - self.start) / max(time.perf_counter() - self.t0, 1e-9)
-            print(f"step {self.count}/{self.total}  loss {loss:.4f}  {rate:.1f} steps/s", file=sys.stderr)
+            held = "" if held_out is None else f"  held-out {held_out:.4f}"
+            print(f"step {self.count}/{self.total}  loss {loss:.4f}{held}  {rate:.1f} steps/s", file=sys.stderr)
 
     def close(self) -> None:
         pass
@@ -27,8 +29,11 @@ class _Bar:
         from tqdm import tqdm
         self.bar = tqdm(total=total, initial=initial, unit="step", desc="train", dynamic_ncols=True)
 
-    def update(self, loss: float) -> None:
-        self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+    def update(self, loss: float, held_out: float | None = None) -> None:
+        shown = {"loss": f"{loss:.4f}"}
+        if held_out is not None:
+            shown["held-out"] = f"{held_out:.4f}"
+        self.bar.set_postfix(shown, refresh=False)
         self.bar.update(1)
 
     def close(self) -> None:
@@ -36,7 +41,7 @@ class _Bar:
 
 
 class _Silent:
-    def update(self, loss: float) -> None:
+    def update(self, loss: float, held_out: float | None = None) -> None:
         pass
 
     def close(self) -> None:

@@ -16,6 +16,12 @@ from .selection import integer_indices
 _REDUCTIONS = ("mean", "sum", "none")
 
 
+def _own(value, like: Tensor) -> Tensor:
+    """A target or weight as a constant of the loss's own: a caller's array is copied, so that
+    reusing it after the forward (the next batch's targets) changes no gradient."""
+    return as_tensor(value.copy() if isinstance(value, np.ndarray) else value, like)
+
+
 def _check_reduction(reduction, op: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
@@ -91,7 +97,7 @@ def cross_entropy(logits, targets, reduction: str = "mean", ignore_index: int | 
     if tuple(target_shape) == logits.shape:  # probabilities
         if ignore_index is not None:
             raise ValueError("cross_entropy: ignore_index needs class-index targets, not probabilities")
-        y = as_tensor(targets, logits)
+        y = _own(targets, logits)
         if label_smoothing:
             y = y * (1 - label_smoothing) + label_smoothing / classes
         return _reduce(-(log_probs * y).sum(axis=-1), reduction)
@@ -118,7 +124,7 @@ def mse_loss(pred, target, reduction: str = "mean") -> Tensor:
     """Mean (or sum, or each) of squared differences; pred and target must have the same shape."""
     _check_reduction(reduction, "mse_loss")
     pred = as_tensor(pred)
-    target = as_tensor(target, pred, copy=False)  # sub keeps neither operand
+    target = as_tensor(target, pred)
     if pred.shape != target.shape:
         raise ValueError(f"mse_loss: pred has shape {pred.shape} but target has shape {target.shape}")
     diff = pred - target
@@ -135,11 +141,11 @@ def binary_cross_entropy(probs, target, weight=None, reduction: str = "mean") ->
     PyTorch does (p = 0 or 1 gives a finite loss and gradient). `weight` scales each element."""
     _check_reduction(reduction, "binary_cross_entropy")
     probs = as_tensor(probs)
-    target = as_tensor(target, probs)
+    target = _own(target, probs)
     _same_shape(probs, target, "binary_cross_entropy")
     loss = ops.binary_cross_entropy(probs, target)
     if weight is not None:
-        loss = loss * as_tensor(weight, probs)
+        loss = loss * _own(weight, probs)
     return _reduce(loss, reduction)
 
 
@@ -150,12 +156,12 @@ def binary_cross_entropy_with_logits(logits, target, weight=None, reduction: str
     (1 − y)·softplus(x) + pos_weight·y·softplus(−x), as PyTorch."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     x = as_tensor(logits)
-    y = as_tensor(target, x)
+    y = _own(target, x)
     _same_shape(x, y, "binary_cross_entropy_with_logits")
     if pos_weight is None:
         loss = softplus(x, threshold=np.inf) - x * y
     else:
-        loss = (1 - y) * softplus(x, threshold=np.inf) + as_tensor(pos_weight, x) * y * softplus(-x, threshold=np.inf)
+        loss = (1 - y) * softplus(x, threshold=np.inf) + _own(pos_weight, x) * y * softplus(-x, threshold=np.inf)
     if weight is not None:
-        loss = loss * as_tensor(weight, x)
+        loss = loss * _own(weight, x)
     return _reduce(loss, reduction)

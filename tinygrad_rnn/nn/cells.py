@@ -10,7 +10,7 @@ import numpy as np
 from .. import ops
 from ..tensor import Tensor, as_tensor
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, check_size
 from .taps import LISTENERS, emit
 
 
@@ -139,6 +139,8 @@ class RNNCell(RecurrentCell):
                  recurrent_init: str = "uniform", rng=None, dtype=None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        input_size = check_size("RNNCell", "input_size", input_size)
+        hidden_size = check_size("RNNCell", "hidden_size", hidden_size)
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         bound = 1 / math.sqrt(hidden_size)
         self.input_size, self.hidden_size, self.nonlinearity = input_size, hidden_size, nonlinearity
@@ -183,6 +185,8 @@ def _gate_weights(kind: str, gates: int, hidden: int, bound: float, rng, dtype) 
 def _init_gated(cell, input_size: int, hidden_size: int, bias: bool, recurrent_init: str, rng, dtype):
     """U, W and b of a gated cell, gate blocks stacked (PyTorch's init U(±1/sqrt(hidden)) for U and
     b). Returns the generator and the bound, for any further parameter."""
+    input_size = check_size(type(cell).__name__, "input_size", input_size)
+    hidden_size = check_size(type(cell).__name__, "hidden_size", hidden_size)
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     bound = 1 / math.sqrt(hidden_size)
     g = cell.gates * hidden_size
@@ -227,17 +231,13 @@ class LSTMCell(RecurrentCell):
         (h_prev, c_prev), either of which may be None (zeros)."""
         h_prev, c_prev = state
         pre = gx if h_prev is None else ops.linear(h_prev, self.W, gx)  # no state: zeros, no term
-        H = self.hidden_size
-        # One sigmoid over all four blocks, then slices: two nodes fewer per step than a sigmoid
-        # per gate (g's block is computed and not used; its gradient there is zero).
-        s = pre.sigmoid()
-        i = s[..., 0 * H:1 * H]
-        g = pre[..., 2 * H:3 * H].tanh()
-        o = s[..., 3 * H:4 * H]
-        c = i * g if c_prev is None else s[..., 1 * H:2 * H] * c_prev + i * g
-        h = o * c.tanh()
+        # The gates' elementwise work as two nodes, c and h (ops/recurrent.py has the equations
+        # and their gradients), instead of a dozen elementwise ones.
+        c = ops.lstm_cell(pre) if c_prev is None else ops.lstm_cell(pre, c_prev)
+        h = ops.lstm_hidden(pre, c)
         if LISTENERS:  # tinygrad_rnn.inspect is recording
-            emit(self, {"i": i, "f": s[..., 1 * H:2 * H], "g": g, "o": o, "c": c})
+            i, f, g, o = (Tensor(a) for a in ops.recurrent.lstm_gates(pre.data))
+            emit(self, {"i": i, "f": f, "g": g, "o": o, "c": c})
         return h, c
 
     def zero_state(self, x: Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -272,25 +272,18 @@ class GRUCell(RecurrentCell):
 
     def recur(self, gx: Tensor, h_prev: Tensor | None) -> Tensor:
         """The step given the input's part gx = x Uᵀ + b (see `project`)."""
-        H = self.hidden_size
-        if h_prev is None:  # zeros: x's part alone, and W_n h_prev + b_hn is just b_hn
-            r = gx[..., 0 * H:1 * H].sigmoid()
-            z = gx[..., 1 * H:2 * H].sigmoid()
-            n_in = gx[..., 2 * H:3 * H] if self.b_hn is None else gx[..., 2 * H:3 * H] + r * self.b_hn
-            n = n_in.tanh()
-            if LISTENERS:  # tinygrad_rnn.inspect is recording
-                emit(self, {"r": r, "z": z, "n": n})
-            return (1 - z) * n
-        gh = ops.linear(h_prev, self.W)
-        # r and z share one sum and one sigmoid (n's third of the sum is not used), then slices:
-        # three nodes fewer per step than a slice, a sum and a sigmoid per gate
-        rz = (gx + gh)[..., :2 * H].sigmoid()
-        r, z = rz[..., :H], rz[..., H:]
-        hn = gh[..., 2 * H:3 * H] if self.b_hn is None else gh[..., 2 * H:3 * H] + self.b_hn
-        n = (gx[..., 2 * H:3 * H] + r * hn).tanh()
+        # The gates' elementwise work as one node (ops/recurrent.py has the equations and their
+        # gradients); without a state, h_prev Wᵀ is zeros and takes no product.
+        bias = () if self.b_hn is None else (self.b_hn,)
+        if h_prev is None:
+            h = ops.gru_cell(gx, *bias, has_state=False, has_bias=bool(bias))
+        else:
+            h = ops.gru_cell(gx, ops.linear(h_prev, self.W), h_prev, *bias, has_bias=bool(bias))
         if LISTENERS:  # tinygrad_rnn.inspect is recording
-            emit(self, {"r": r, "z": z, "n": n})
-        return (1 - z) * n + z * h_prev
+            gh = None if h_prev is None else h_prev.data @ self.W.data.T
+            r, z, n, _ = ops.recurrent.gru_gates(gx.data, gh, None if self.b_hn is None else self.b_hn.data)
+            emit(self, {"r": Tensor(r), "z": Tensor(z), "n": Tensor(n)})
+        return h
 
     def _from_torch(self, arrays: dict) -> dict:
         new = {"U": arrays["weight_ih"], "W": arrays["weight_hh"]}

@@ -8,13 +8,15 @@ import numpy as np
 from .. import ops
 from ..tensor import Tensor
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, check_size
 
 
 class Linear(Module):
     """y = x weightᵀ + bias, weight (out, in), bias (out,); PyTorch's init U(±1/sqrt(in))."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, rng=None, dtype=None) -> None:
+        in_features = check_size("Linear", "in_features", in_features)
+        out_features = check_size("Linear", "out_features", out_features, minimum=0)  # 0: an empty output
         bound = 1 / math.sqrt(in_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(init.uniform((out_features, in_features), bound, rng, dtype), name="weight")
@@ -33,7 +35,8 @@ class Embedding(Module):
     """A table of `num_embeddings` vectors of size `dim`, looked up by an integer array of any shape."""
 
     def __init__(self, num_embeddings: int, dim: int, rng=None, dtype=None) -> None:
-        self.num_embeddings, self.dim = num_embeddings, dim
+        self.num_embeddings = check_size("Embedding", "num_embeddings", num_embeddings)
+        self.dim = check_size("Embedding", "dim", dim)
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         from ..autograd import STATE
         self.weight = Parameter(rng.standard_normal((num_embeddings, dim)).astype(dtype or STATE.default_dtype),

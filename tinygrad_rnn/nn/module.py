@@ -30,6 +30,16 @@ def _copy_float(data):
     return data
 
 
+def check_size(owner: str, name: str, value, minimum: int = 1) -> int:
+    """A layer's size argument: an integer (not a bool) of at least `minimum`, or one line naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{owner}: {name} must be an integer, got {value!r}")
+    if value < minimum:
+        wanted = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{owner}: {name} must be {wanted}, got {value}")
+    return int(value)
+
+
 class Module:
     """Base class of layers and models.
 

@@ -11,7 +11,7 @@ from .. import ops
 from ..tensor import Tensor, as_tensor
 from . import init
 from .cells import GRUCell, LSTMCell, RNNCell
-from .module import Module, Parameter
+from .module import Module, Parameter, check_size
 
 CELLS = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}
 
@@ -56,13 +56,13 @@ class RNN(Module):
                  recurrent_init: str = "uniform", rng=None, dtype=None) -> None:
         if cell not in CELLS:
             raise ValueError(f"RNN: cell must be one of {list(CELLS)}, got {cell!r}")
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"RNN: {name} must be a positive integer, got {value!r}")
-        if output_size is not None and (not isinstance(output_size, int) or output_size < 1):
-            raise ValueError(f"RNN: output_size must be a positive integer or None, got {output_size!r}")
-        if truncate is not None and (not isinstance(truncate, int) or truncate < 1):
-            raise ValueError(f"RNN: truncate must be a positive number of steps or None, got {truncate!r}")
+        input_size = check_size("RNN", "input_size", input_size)
+        hidden_size = check_size("RNN", "hidden_size", hidden_size)
+        num_layers = check_size("RNN", "num_layers", num_layers)
+        if output_size is not None:
+            output_size = check_size("RNN", "output_size", output_size)
+        if truncate is not None:
+            truncate = check_size("RNN", "truncate", truncate)
         if cell != "rnn" and nonlinearity != "tanh":
             raise ValueError(f"RNN: nonlinearity applies to cell='rnn' only, got {nonlinearity!r} for {cell!r}")
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
@@ -144,3 +144,15 @@ class RNN(Module):
         out = "" if self.output_size is None else f", output_size={self.output_size}"
         return (f"{self.input_size}, {self.hidden_size}{out}, cell={self.cell_type!r}, "
                 f"num_layers={self.num_layers}, truncate={self.truncate}")
+
+    # -- PyTorch interop: the names of torch.nn.RNN / LSTM / GRU, and linear.* for V and c (nn/interop.py)
+    def load_torch_state_dict(self, sd: dict) -> None:
+        """Take a `torch.nn.RNN`/`LSTM`/`GRU` state dict of the same num_layers (`weight_ih_l0`, ...),
+        plus `linear.weight`/`linear.bias` for V and c; all checked before anything changes."""
+        from .interop import load_torch_state_dict
+        load_torch_state_dict(self, sd)
+
+    def torch_state_dict(self) -> dict[str, np.ndarray]:
+        """This model in PyTorch's names and shapes, as NumPy arrays (the inverse of the above)."""
+        from .interop import torch_state_dict
+        return torch_state_dict(self)

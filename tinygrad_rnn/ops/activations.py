@@ -11,7 +11,7 @@ import numpy as np
 from .core import primitive
 from .special import normal_cdf
 
-_slope = primitive(lambda g, slope: g * slope, keeps_inputs=False)  # every op here: g times the saved slope
+_slope = primitive(lambda g, slope: g * slope)  # most ops here: g times the saved slope
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -20,7 +20,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1, e) / (1 + e)
 
 
-@primitive(lambda g, saved: np.where(saved[0], g, g * saved[1]), keeps_inputs=False)
+@primitive(lambda g, saved: np.where(saved[0], g, g * saved[1]))
 def leaky_relu(a, negative_slope=0.01):
     """a where a > 0, negative_slope · a elsewhere (slope negative_slope at 0, as PyTorch)."""
     positive = a > 0

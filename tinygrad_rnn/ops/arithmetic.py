@@ -11,14 +11,13 @@ from .core import primitive
 
 
 @primitive(lambda g, _: g,            # ∂(a + b)/∂a = 1
-           lambda g, _: g,            # ∂(a + b)/∂b = 1
-           keeps_inputs=False)        # (an array operand need not be copied: nothing is saved)
+           lambda g, _: g)            # ∂(a + b)/∂b = 1
 def add(a, b):
     return a + b, None                # nothing saved
 
 
 @primitive(lambda g, _: g,
-           lambda g, _: -g, keeps_inputs=False)
+           lambda g, _: -g)
 def sub(a, b):
     return a - b, None
 
@@ -35,7 +34,7 @@ def div(a, b):
     return a / b, (a, b)              # the operands, not the result: `x / 2` keeps only x
 
 
-@primitive(lambda g, _: -g, keeps_inputs=False)
+@primitive(lambda g, _: -g)
 def neg(a):
     return -a, None
 

@@ -31,24 +31,24 @@ def bind(apply) -> None:
 
 class Op:
     """A primitive op. `vjps` holds one function per input; a variadic op (stack, concatenate) has
-    one function `vjp(g, saved, k)` for every input k instead (`variadic=True`).
+    one function `vjp(g, saved, k)` for every input k instead (`variadic=True`). A joint op (the
+    recurrent steps and sequences, whose input gradients share one computation) has a single
+    `backward(g, saved, needs) -> one gradient or None per input`, `needs[k]` telling whether input
+    k wants one (`joint=True`; it takes any number of inputs).
 
     `records_options`: whether the node keeps the op's keyword options for the pictures (getitem's
     index, a reduction's axis). Off where an option is an array the node must not keep alive.
-    `keeps_inputs`: whether `saved` may hold the input arrays themselves; an array a caller passes
-    to such an op is copied first (the caller may change theirs before backward).
     """
 
-    __slots__ = ("name", "forward", "vjps", "variadic", "records_options", "keeps_inputs", "_by_arity")
+    __slots__ = ("name", "forward", "vjps", "variadic", "records_options", "_by_arity")
 
     def __init__(self, forward, vjps: tuple, variadic: bool = False, records_options: bool = True,
-                 keeps_inputs: bool = True) -> None:
+                 joint: bool = False) -> None:
         self.name = forward.__name__.rstrip("_")
         self.forward = forward
-        self.vjps = vjps
+        self.vjps = vjps[0] if joint else vjps  # a joint op's nodes keep the one function
         self.variadic = variadic
         self.records_options = records_options
-        self.keeps_inputs = keeps_inputs
         self._by_arity: dict[int, tuple] = {}
 
     @property
@@ -76,10 +76,13 @@ class Op:
         return f"<primitive {self.name}>"
 
 
-def primitive(*vjps, variadic: bool = False, records_options: bool = True, keeps_inputs: bool = True):
+def primitive(*vjps, variadic: bool = False, records_options: bool = True, joint: bool = False):
     """Make an `Op` of a forward function, with its vjps in argument order (see `Op`)."""
+    if joint and (len(vjps) != 1 or variadic):
+        raise TypeError("primitive: a joint op has exactly one backward function (and is not variadic)")
+
     def make(forward) -> Op:
-        return Op(forward, vjps, variadic, records_options, keeps_inputs)
+        return Op(forward, vjps, variadic, records_options, joint)
     return make
 
 

@@ -1,6 +1,5 @@
 """Elementwise functions. Each keeps what its derivative is written in: tanh, sigmoid, exp, sqrt
-and relu their output; log and abs their input; clip the mask of where the gradient passes.
-(`keeps_inputs=False`: the op saves no input array, so an array operand need not be copied.)"""
+and relu their output; log and abs their input; clip the mask of where the gradient passes."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,24 +7,24 @@ import numpy as np
 from .core import primitive
 
 
-@primitive(lambda g, out: g * out, keeps_inputs=False)                    # (e^a)' = e^a
+@primitive(lambda g, out: g * out)                        # (e^a)' = e^a
 def exp(a):
     out = np.exp(a)
     return out, out
 
 
-@primitive(lambda g, a: g / a)                        # (log a)' = 1/a
+@primitive(lambda g, a: g / a)                            # (log a)' = 1/a
 def log(a):
     return np.log(a), a
 
 
-@primitive(lambda g, out: g * (1 - out * out), keeps_inputs=False)        # (tanh a)' = 1 − tanh² a
+@primitive(lambda g, out: g * (1 - out * out))            # (tanh a)' = 1 − tanh² a
 def tanh(a):
     out = np.tanh(a)
     return out, out
 
 
-@primitive(lambda g, out: g * out * (1 - out), keeps_inputs=False)        # σ' = σ (1 − σ)
+@primitive(lambda g, out: g * out * (1 - out))            # σ' = σ (1 − σ)
 def sigmoid(a):
     # exp of a non-positive number only: finite and accurate for any a (no 1 - tiny cancellation)
     e = np.exp(-np.abs(a))
@@ -33,24 +32,24 @@ def sigmoid(a):
     return out, out
 
 
-@primitive(lambda g, out: g * (out > 0), keeps_inputs=False)              # 1 where a > 0 (0 at the kink, as PyTorch)
+@primitive(lambda g, out: g * (out > 0))                  # 1 where a > 0 (0 at the kink, as PyTorch)
 def relu(a):
     out = np.maximum(a, 0)
     return out, out
 
 
-@primitive(lambda g, a: g * np.sign(a))               # sign(a) (0 at 0)
+@primitive(lambda g, a: g * np.sign(a))                   # sign(a) (0 at 0)
 def abs_(a):
     return np.abs(a), a
 
 
-@primitive(lambda g, out: g / (2 * out), keeps_inputs=False)              # (√a)' = 1/(2√a)
+@primitive(lambda g, out: g / (2 * out))                  # (√a)' = 1/(2√a)
 def sqrt(a):
     out = np.sqrt(a)
     return out, out
 
 
-@primitive(lambda g, inside: g * inside, keeps_inputs=False)
+@primitive(lambda g, inside: g * inside)
 def clip(a, low=None, high=None):
     """Gradient passes where low <= a <= high (the bounds themselves included, as in PyTorch)."""
     if low is None and high is None:

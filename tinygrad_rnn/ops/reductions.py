@@ -28,13 +28,13 @@ def _reduced(a: np.ndarray, axis, op: str):
     return axes, kept, count
 
 
-@primitive(lambda g, saved: _spread(g, *saved), keeps_inputs=False)
+@primitive(lambda g, saved: _spread(g, *saved))
 def sum_(a, axis=None, keepdims=False):
     axes, kept, _ = _reduced(a, axis, "sum")
     return np.add.reduce(a, axis=axes, keepdims=keepdims), (a.shape, kept)
 
 
-@primitive(lambda g, saved: _spread(g / saved[2], saved[0], saved[1]), keeps_inputs=False)
+@primitive(lambda g, saved: _spread(g / saved[2], saved[0], saved[1]))
 def mean(a, axis=None, keepdims=False):
     """The mean of no elements is NaN, as in NumPy (and PyTorch)."""
     axes, kept, count = _reduced(a, axis, "mean")

@@ -11,7 +11,7 @@ from ..engine import IndexedGrad
 from .core import AxisError, normalize_axis, primitive
 
 
-@primitive(lambda g, shape: np.reshape(g, shape), keeps_inputs=False)
+@primitive(lambda g, shape: np.reshape(g, shape))
 def reshape(a, shape=()):
     try:
         out = a.reshape(shape)
@@ -20,7 +20,7 @@ def reshape(a, shape=()):
     return out, a.shape
 
 
-@primitive(lambda g, inverse: np.transpose(g, inverse), keeps_inputs=False)
+@primitive(lambda g, inverse: np.transpose(g, inverse))
 def transpose(a, axes=()):
     for ax in axes:
         if not -a.ndim <= ax < a.ndim:
@@ -31,7 +31,7 @@ def transpose(a, axes=()):
     return np.transpose(a, axes), tuple(np.argsort(axes))
 
 
-@primitive(lambda g, _: g, keeps_inputs=False)  # g has the expanded shape: the engine sums it back
+@primitive(lambda g, _: g)  # g has the expanded shape: the engine sums it back
 def expand(a, shape=()):
     """np.broadcast_to: a (read-only) view of a repeated along new leading axes and its size-1 axes."""
     try:
@@ -69,7 +69,7 @@ def _own_index(index):
     return index
 
 
-@primitive(lambda g, saved: IndexedGrad(saved[0], saved[1], saved[2], g, saved[3]), keeps_inputs=False)
+@primitive(lambda g, saved: IndexedGrad(saved[0], saved[1], saved[2], g, saved[3]))
 def getitem(a, index=None):
     basic = _is_basic_index(index)
     if not basic:
@@ -87,7 +87,7 @@ def _concatenate_d(g, saved, k):
     return g[(slice(None),) * axis + (slice(bounds[k], bounds[k + 1]),)]
 
 
-@primitive(_concatenate_d, variadic=True, keeps_inputs=False)
+@primitive(_concatenate_d, variadic=True)
 def concatenate(*arrays, axis=0):
     if not arrays:
         raise ValueError("concat: needs at least one tensor")
@@ -105,7 +105,7 @@ def concatenate(*arrays, axis=0):
     return out, (ax, bounds)
 
 
-@primitive(lambda g, axis, k: g[(slice(None),) * axis + (k,)], variadic=True, keeps_inputs=False)
+@primitive(lambda g, axis, k: g[(slice(None),) * axis + (k,)], variadic=True)
 def stack(*arrays, axis=0):
     """np.stack: arrays of one shape joined along a new axis; each gets its slice of g back (a
     view). One node for T time steps, where concatenating reshaped steps made T + 1."""

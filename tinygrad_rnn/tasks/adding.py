@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 BASELINE_MSE = 1.0 / 6.0  # the variance of a sum of two U[0, 1] values
+NUM_INPUTS, NUM_OUTPUTS = 2, 1  # (value, marker) in; the sum out
 
 
 def adding_batch(seq_len: int, batch: int, rng: np.random.Generator, dtype=np.float32):

@@ -4,11 +4,15 @@
     dot = draw_graph(loss)                 # a graphviz.Digraph; shows inline in Jupyter
     render(dot, "rnn.svg")                 # .svg/.png/.pdf with Graphviz, else .dot text
 
-Modules: walk (reading the graph, time steps), contract (the textbook tensors and the weights on
-their edges), names and style (labels, colours), common, unfolded, folded and opsview (the DOT
-pictures), draw (the entry point), rendering (files).
+Modules: walk (reading the graph), hints (`step` and `phase`, for what the graph cannot tell),
+contract (the textbook tensors and the weights on their edges), timeline (time steps and phases
+from the data flow), names and style (symbols, labels, colours), common, unfolded, folded and
+opsview (the DOT pictures), picture (the Digraph they return: size check, Jupyter display), draw
+(the entry point), rendering (files).
 """
 from .draw import draw_graph
+from .hints import phase, step
+from .picture import LayoutTooLarge, Picture
 from .rendering import render
 
-__all__ = ["draw_graph", "render"]
+__all__ = ["draw_graph", "render", "step", "phase", "Picture", "LayoutTooLarge"]

@@ -3,22 +3,21 @@ from __future__ import annotations
 
 import gc
 
-import graphviz
-
 from ..tensor import Tensor
-from .contract import contract
+from .common import ALL
 from .folded import folded
 from .opsview import ops
+from .picture import Picture
+from .reading import read
 from .unfolded import unfolded
-from .walk import walk
 
 VIEWS = ("unfolded", "folded", "ops")
 RANKDIRS = ("LR", "TB")           # the direction time runs in the textbook views
 OPS_RANKDIRS = ("LR", "RL", "TB", "BT")  # the direction data flows in the ops view
 
 
-def draw_graph(output: Tensor, view: str = "unfolded", show_grads: bool = False, max_steps: int | None = None,
-               rankdir: str = "LR") -> graphviz.Digraph:
+def draw_graph(output: Tensor, view: str = "unfolded", show_grads: bool = False, max_steps: int | str | None = None,
+               rankdir: str = "LR", title: str | None = None) -> Picture:
     """Draw the graph that produced `output` (usually the loss).
 
     view:
@@ -27,15 +26,19 @@ def draw_graph(output: Tensor, view: str = "unfolded", show_grads: bool = False,
                   `cluster_t{k}` labelled "t = k" per time step (steps count from 1);
       "folded"    the recurrence drawn once: the hidden state has a self-loop labelled W;
       "ops"       every primitive op with its output shape, clustered by time step.
-    show_grads: after loss.backward(), show ‖∂L/∂a_t‖ on each hidden state, coloured on a log scale
-                (the folded view shows the range over t on its one hidden state).
-    max_steps:  draw only the first and last steps (about max_steps/2 each) and one "… n steps …" node.
+    show_grads: after loss.backward(), show ‖∂L/∂a_t‖ on each hidden state, coloured on a fixed
+                log scale, one colour per decade (the folded view shows the range over t).
+    max_steps:  None (default): a long unroll is elided to a readable size (the picture says so);
+                k: draw the first and last steps (about k/2 each) of each phase and one
+                "… n steps …" node for the rest; "all": every step.
     rankdir:    the direction time runs: "LR" (default) or "TB"; the ops view also takes "RL" and "BT".
+    title:      a line drawn at the top of the legend.
 
-    Time steps are the calls of recurrent cells found in the graph, so a plain Python loop over a
-    cell is enough. Returns a graphviz.Digraph: `.source` is the DOT text (no Graphviz program
-    needed), Jupyter shows it inline, and `tinygrad_rnn.viz.render` writes it to a file.
-    The graph is only read, never changed.
+    Time comes from the data flow: a plain Python loop over a cell is enough, and two directions,
+    an encoder and a decoder, or an output fed back into the next step find their columns too
+    (`tinygrad_rnn.viz.step` and `phase` settle what the graph cannot tell). Returns a Picture, a
+    graphviz.Digraph: `.source` is the DOT text (no Graphviz program needed), Jupyter shows it
+    inline, and `tinygrad_rnn.viz.render` writes it to a file. The graph is only read, never changed.
     """
     if not isinstance(output, Tensor):
         raise TypeError(f"draw_graph: expected a Tensor, got {type(output).__name__}")
@@ -45,19 +48,23 @@ def draw_graph(output: Tensor, view: str = "unfolded", show_grads: bool = False,
     if rankdir not in allowed:
         raise ValueError(f"draw_graph: rankdir for the {view} view must be one of {', '.join(allowed)}; "
                          f"got {rankdir!r}")
-    if max_steps is not None and (not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 1):
-        raise ValueError(f"draw_graph: max_steps must be a positive integer or None, got {max_steps!r}")
+    if max_steps is not None and max_steps != ALL and (
+            not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 1):
+        raise ValueError(f"draw_graph: max_steps must be a positive integer, 'all' or None (elide a long "
+                         f"unroll by itself), got {max_steps!r}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"draw_graph: title must be a string, got {type(title).__name__}")
     # Reading a big graph makes many small dicts and sets; with the cycle collector on, Python
     # would rescan the whole (large, acyclic) graph again and again while they are made.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        c = contract(walk(output))
+        c = read(output)
         if view == "unfolded":
-            return unfolded(c, show_grads, max_steps, rankdir)
+            return unfolded(c, show_grads, max_steps, rankdir, title)
         if view == "folded":
-            return folded(c, show_grads, rankdir)
-        return ops(c, show_grads, max_steps, rankdir)
+            return folded(c, show_grads, rankdir, title)
+        return ops(c, show_grads, max_steps, rankdir, title)
     finally:
         if collecting:
             gc.enable()

@@ -2,28 +2,36 @@
 a -> a (W, the self-loop), a -> ŷ (V), ŷ -> L."""
 from __future__ import annotations
 
-import graphviz
-
-from .common import ROLE_TINT, ROWS_DIRECTION, attach_legend, grad_norms, new_graph, rows_of, stacked, weights_label
+from .common import (
+    ROLE_TINT,
+    ROWS_DIRECTION,
+    attach_legend,
+    grad_norms,
+    legend,
+    new_graph,
+    rows_of,
+    stacked,
+    weights_label,
+)
 from .contract import INPUT, OUTPUT, ROOT, STATE, Contracted
 from .names import key_label, key_symbol, param_names
+from .picture import Picture
 from .style import ROLE_TINTS, escape, format_norm, html_label, symbol
 
 
-def folded(c: Contracted, show_grads: bool, rankdir: str) -> graphviz.Digraph:
-    """One node per kind of tensor (x, a per layer, ŷ, L); the recurrence is a self-loop. With
-    show_grads a hidden state shows the smallest and largest ‖∂L/∂a_t‖ over the steps."""
+def folded(c: Contracted, show_grads: bool, rankdir: str, title: str | None = None) -> Picture:
+    """One node per kind of tensor (x, each cell's states, ŷ, L); the recurrence is a self-loop.
+    With show_grads a hidden state shows the smallest and largest ‖∂L/∂a_t‖ over the steps."""
     names, rows = param_names(c), rows_of(c)
     norms = grad_norms(c, lambda j: True) if show_grads else {}
-    multi = len(c.walk.cells) > 1
     cls: dict[int, tuple] = {}
     for j, k in enumerate(c.keys):
         if k.role == INPUT:
-            cls[j] = ("x",)
+            cls[j] = ("x", key_symbol(c, k))
         elif k.role == STATE:
-            cls[j] = ("state", k.layer, k.slot)
+            cls[j] = ("state", k.group, k.slot)
         elif k.role == OUTPUT:
-            cls[j] = ("yhat",)
+            cls[j] = ("yhat", key_symbol(c, k))
         elif k.role == ROOT:
             cls[j] = ("L",)
 
@@ -36,10 +44,15 @@ def folded(c: Contracted, show_grads: bool, rankdir: str) -> graphviz.Digraph:
             continue
         k = c.keys[j]
         sym = key_symbol(c, k)
-        node_id = {"x": "x", "yhat": "yhat", "L": "L"}.get(key[0]) or sym + (str(k.layer) if multi else "")
+        ascii_sym = sym.replace("ŷ", "yhat").replace("′", "p")
+        if k.role == STATE:
+            group = c.groups[k.group]
+            node_id = ascii_sym + (str(group.depth) if group.mark else "")
+            sup = group.mark
+        else:
+            node_id, sup = {"x": ascii_sym, "yhat": ascii_sym, "L": "L"}[key[0]], None
         ids[key] = node_id
         row_of[key] = rows[j]
-        sup = f"({k.layer})" if multi and k.role == STATE else None
         attrs = {"shape": "doublecircle"} if k.role == ROOT else {}
         label = key_label(c, k) if k.role == ROOT else symbol(sym, None, sup)
         if norms and k.role == STATE:
@@ -59,9 +72,10 @@ def folded(c: Contracted, show_grads: bool, rankdir: str) -> graphviz.Digraph:
         attrs = {"label": weights_label(w, names)} if w else {}
         if a == b:
             attrs["headport"], attrs["tailport"] = ("e", "e") if rankdir == "LR" else ("s", "s")
-        elif row_of[a] > row_of[b]:  # back down the rows (LSTM: h -> c): written head first
+        elif row_of[a] > row_of[b]:  # back down the rows (LSTM: h -> c; ŷ fed back): written head first
             dot.edge(ids[b], ids[a], dir="back", **attrs)
             continue
         dot.edge(ids[a], ids[b], **attrs)
-    attach_legend(dot, names, c, None)
+    attach_legend(dot, legend(names, c, title=title))
+    dot.view_name = "folded"
     return dot

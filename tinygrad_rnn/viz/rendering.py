@@ -24,7 +24,9 @@ def dot_available() -> bool:
 def render(graph, path, **draw_options) -> Path:
     """Write `graph` (a graphviz.Digraph, or a Tensor to draw with `draw_graph(**draw_options)`) to
     `path`: .svg, .png or .pdf through `dot`, .dot/.gv as DOT text. Returns the path written, which
-    ends in .dot when `dot` is missing."""
+    ends in .dot when `dot` is missing. A picture of draw_graph too large for `dot` to lay out in
+    reasonable time raises LayoutTooLarge (a ValueError saying what to pass instead) before `dot`
+    starts; its DOT text can still be written."""
     if not isinstance(graph, graphviz.Digraph):
         from .draw import draw_graph
         graph = draw_graph(graph, **draw_options)

@@ -56,20 +56,42 @@ def text_colour_on(fill: str) -> str:
     return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "white"
 
 
-class LogScale:
-    """Maps gradient norms to colours on a log10 scale spanning the norms shown."""
+class DecadeScale:
+    """Gradient norms coloured on one fixed log scale, a colour per decade: the same norm gets the
+    same colour in every figure, so two figures compare. Decades from 10^LOW to 10^HIGH span
+    viridis (dark is small); norms outside are clipped to the end colours."""
 
-    def __init__(self, norms) -> None:
-        logs = [math.log10(n) for n in norms if n > 0 and math.isfinite(n)]
-        self.low = min(logs) if logs else 0.0
-        self.high = max(logs) if logs else 0.0
+    LOW, HIGH = -12, 4  # 1e-12 .. 1e4 and beyond: vanishing to exploding
+
+    def decade(self, norm: float) -> int | None:
+        if not (norm > 0 and math.isfinite(norm)):
+            return None
+        return min(max(math.floor(math.log10(norm)), self.LOW), self.HIGH)
+
+    def decade_colour(self, decade: int) -> str:
+        return viridis((decade - self.LOW) / (self.HIGH - self.LOW))
 
     def colour(self, norm: float) -> str:
-        if not (norm > 0 and math.isfinite(norm)):
-            return OKABE_ITO["grey"]
-        if self.high - self.low < 1e-12:
-            return viridis(0.5)
-        return viridis((math.log10(norm) - self.low) / (self.high - self.low))
+        d = self.decade(norm)
+        return OKABE_ITO["grey"] if d is None else self.decade_colour(d)
+
+    def decades(self, norms) -> list[int]:
+        """The decades from the smallest to the largest of `norms` (what a legend shows)."""
+        found = [d for d in (self.decade(n) for n in norms if n is not None) if d is not None]
+        return list(range(min(found), max(found) + 1)) if found else []
+
+    @classmethod
+    def decade_text(cls, decade: int) -> str:
+        """'10⁻³' for -3; the end decades say they also hold what lies beyond."""
+        text = "10" + str(decade).replace("-", "⁻").translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        if decade == cls.LOW:
+            return "≤" + text
+        if decade == cls.HIGH:
+            return "≥" + text
+        return text
+
+
+SCALE = DecadeScale()
 
 
 def escape(text: str) -> str:
@@ -112,6 +134,3 @@ def format_norm(x: float) -> str:
 def shape_text(shape: tuple) -> str:
     return "scalar" if shape == () else "×".join(str(s) for s in shape)
 
-
-def grad_norm(t) -> float | None:
-    return t.grad_norm
