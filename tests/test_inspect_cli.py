@@ -189,9 +189,9 @@ def bad(runs, tmp_path_factory) -> dict[str, Path]:
 
 
 BAD = {
-    "weights saved with save()": (["--checkpoint", "{weights}"], "not a tinygrad-rnn training checkpoint"),
+    "weights saved with save()": (["--checkpoint", "{weights}"], "holds arrays without a run's description"),
     "a text file": (["--checkpoint", "{notes}"], "cannot read the checkpoint"),
-    "missing checkpoint": (["--checkpoint", "{dir}/nothing.npz"], "checkpoint not found"),
+    "missing checkpoint": (["--checkpoint", "{dir}/nothing.npz"], "no run at"),
     "characters never seen": (["--checkpoint", "{char}", "--text", "Tea for €5"], "never saw: '5€'"),
     "empty text": (["--checkpoint", "{char}", "--text", ""], "--text is empty"),
     "text too long": (["--checkpoint", "{char}", "--text", "a" * 1001], "keep it to 1000"),

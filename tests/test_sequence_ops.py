@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from test_ops_grad import check_grads, needs_grad
 
 from tinygrad_rnn import GRUCell, LSTMCell, RNNCell, Tensor, grad, ops
+from tinygrad_rnn import functional as F
 from tinygrad_rnn.nn.rnn import detach_state
 
 SEQUENCE = {"rnn": ops.rnn_sequence, "lstm": ops.lstm_sequence, "gru": ops.gru_sequence}
@@ -61,7 +62,8 @@ def test_sequences_against_central_differences(data, p):
 
 
 def unrolled(p, tensors):
-    """The same layer as the cell's own step-by-step graph: (states per step, final states)."""
+    """The same layer as the cell's own step-by-step graph: the states after each step (finished
+    sequences' rows copied on), and what the cell itself returned at each step (the running rows)."""
     kind, H = p["kind"], p["H"]
     cls = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}[kind]
     extra = {"nonlinearity": "relu" if p["relu"] else "tanh"} if kind == "rnn" else {}
@@ -77,7 +79,7 @@ def unrolled(p, tensors):
         if kind == "gru":
             cell.b_hn = next(it)
     active = p["active"] or (p["B"],) * p["T"]
-    steps = []
+    steps, own = [], []
     for t in range(p["T"]):
         if _cut(p["truncate"], t):
             state = detach_state(state)
@@ -85,9 +87,13 @@ def unrolled(p, tensors):
         rows = slice(0, n)
         prev = None if state is None else (tuple(s[rows] for s in state) if kind == "lstm" else state[rows])
         new = cell(xs[t][rows], prev)
+        own.append(new)
+        if n < p["B"]:  # finished sequences (the last rows of a sorted batch) keep their state
+            new = (tuple(F.concat([a, s[n:]]) for a, s in zip(new, state)) if kind == "lstm"
+                   else F.concat([new, state[n:]]))
         steps.append(new)
-        state = new  # the sorted batch shrinks: later steps run the first rows only
-    return steps
+        state = new
+    return steps, own
 
 
 def _cut(truncate, t):
@@ -101,39 +107,39 @@ def test_sequences_equal_the_cells_unrolled_step_by_step(p, seed):
     H, kind = p["H"], p["kind"]
     parts = 2 if kind == "lstm" else 1
     upstream = rng.standard_normal((p["T"], p["B"], parts * H))
-    active = p["active"] or (p["B"],) * p["T"]
 
     fused_in = [Tensor(a, requires_grad=True) for a in arrays]
     seq = SEQUENCE[kind](*fused_in, **options(p))
-    views = [ops.step(seq, index=(t, slice(0, active[t]))) for t in range(p["T"])]
+    views = [ops.step(seq, index=(t,)) for t in range(p["T"])]
     loss = (seq * upstream).sum()
 
     plain_in = [Tensor(a, requires_grad=True) for a in arrays]
-    steps = unrolled(p, plain_in)
+    steps, own = unrolled(p, plain_in)
     loss_plain = 0.0
     for t, s in enumerate(steps):
-        n = active[t]
         if kind == "lstm":  # the fused result holds [h | c]
-            loss_plain = loss_plain + (s[0] * upstream[t, :n, :H]).sum() + (s[1] * upstream[t, :n, H:]).sum()
+            loss_plain = loss_plain + (s[0] * upstream[t, :, :H]).sum() + (s[1] * upstream[t, :, H:]).sum()
         else:
-            loss_plain = loss_plain + (s * upstream[t, :n]).sum()
-        got = seq.data[t, :n]
+            loss_plain = loss_plain + (s * upstream[t]).sum()
         want = np.concatenate([s[0].data, s[1].data], axis=-1) if kind == "lstm" else s.data
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
-        np.testing.assert_array_equal(seq.data[t, n:], 0.0)  # finished sequences: zeros
+        np.testing.assert_allclose(seq.data[t], want, rtol=1e-12, atol=1e-12)
 
     fused_grads = grad(loss, fused_in + views)
-    targets = [x for s in steps for x in (s if isinstance(s, tuple) else (s,))]  # an LSTM's h, c
-    plain_grads = grad(loss_plain, plain_in + targets)
+    flat = [x for s in steps + own for x in (s if isinstance(s, tuple) else (s,))]  # an LSTM's h, c
+    plain_grads = grad(loss_plain, plain_in + flat)
     for k, (a, b) in enumerate(zip(fused_grads[:len(arrays)], plain_grads[:len(arrays)])):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=f"input {k}")
-    step_grads = plain_grads[len(arrays):]
+    parts = 2 if kind == "lstm" else 1
+    carried = plain_grads[len(arrays):len(arrays) + parts * p["T"]]
+    running = plain_grads[len(arrays) + parts * p["T"]:]
+    active = p["active"] or (p["B"],) * p["T"]
     for t, view_grad in enumerate(fused_grads[len(arrays):]):  # each step's total ∂L/∂state
-        if kind == "lstm":
-            h_grad, c_grad = step_grads[2 * t], step_grads[2 * t + 1]
-            np.testing.assert_allclose(view_grad, np.concatenate([h_grad, c_grad], axis=-1), rtol=1e-10, atol=1e-12)
-        else:
-            np.testing.assert_allclose(view_grad, step_grads[t], rtol=1e-10, atol=1e-12)
+        n = active[t]
+        # the running rows' total is the gradient of what the cell returned (its copy into the
+        # carried state is only one of its uses); a finished row's is that of its copy
+        want = np.concatenate([np.concatenate([running[parts * t + k], carried[parts * t + k][n:]])
+                               for k in range(parts)], axis=-1)
+        np.testing.assert_allclose(view_grad, want, rtol=1e-10, atol=1e-12, err_msg=f"step {t}")
 
 
 def numpy_rnn_bptt(xs, U, W, b, G):

@@ -14,11 +14,11 @@ import numpy as np
 
 from .. import functional as F
 from .. import inspect as inside
+from ..runs import load_run
 from ..tasks import Vocab, make_corpus, one_hot
 from ..tasks import copy as copy_task
-from .checkpoint import load_weights, read_checkpoint
 from .errors import CLIError
-from .models import build_model, cell_name
+from .models import cell_name
 from .problems import make_problem
 from .textfile import read_text
 
@@ -28,8 +28,7 @@ HELD_OUT_SEED = 1  # the built-in corpus trains on seed 0; seed 1 gives other se
 
 
 def run(args) -> int:
-    meta, model, vocab = load_trained(args.checkpoint)
-    config = meta["config"]
+    config, model, vocab = load_trained(args.checkpoint)
     units = [_check_unit(u, config["hidden"]) for u in args.unit or []]
     output = _output_path(args.output)
     if config["task"] == "char":
@@ -45,18 +44,9 @@ def run(args) -> int:
 
 
 def load_trained(path: str):
-    """(checkpoint description, model with its weights, vocabulary or None): what `sample` loads."""
-    meta, weights, _, _ = read_checkpoint(path)
-    config = meta["config"]
-    vocab = Vocab(meta["vocab"]) if config["task"] == "char" and meta.get("vocab") else None
-    if config["task"] == "char" and vocab is None:
-        raise CLIError(f"{path}: the checkpoint of a character model has no vocabulary")
-    problem = None if vocab else make_problem(config)
-    inputs = len(vocab) if vocab else problem.input_size
-    outputs = len(vocab) if vocab else problem.output_size
-    model = build_model(config["cell"], inputs, config["hidden"], outputs, seed=0)
-    load_weights(model, weights, path)
-    return meta, model, vocab
+    """(settings, model with its weights, vocabulary or None) of a run `train` wrote."""
+    trained = load_run(path)
+    return trained.config, trained.model, trained.vocab
 
 
 def _check_unit(unit: int, hidden: int) -> int:

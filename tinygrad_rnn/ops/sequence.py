@@ -22,7 +22,8 @@ step graph and a NumPy BPTT written out in the test.
 Options every sequence op takes:
 - `truncate=k`: truncated BPTT, the carried state cut after every k steps (no δ crosses a cut);
 - `active`: for a batch of sequences sorted by length, longest first, the number still running at
-  each step; the others take no work and their outputs are zero.
+  each step; the others take no work: their state stays what it was at their last step (so the
+  last step holds every sequence's final state), and their gradient passes straight through.
 
 The δ of every step (`deltas`) is what `grad()` returns for one step's state: see engine.Steps.
 """
@@ -107,12 +108,14 @@ def _rnn_sequence_backward(G, saved: RNNSaved, needs):
         n = active[t]
         delta = G[t, :n] + carry[:n]
         if deltas is not None:
-            deltas[t, :n] = delta
+            deltas[t] = G[t] + carry
         h = hs[t, :n]
         d = delta * (h > 0) if saved.relu else delta * (1 - h * h)
         d_pre[t, :n] = d
-        carry[:] = 0
-        if not _cut(saved.truncate, t):
+        if _cut(saved.truncate, t):
+            carry[:] = 0
+        else:
+            carry[n:] += G[t, n:]  # finished sequences: the state was copied on
             carry[:n] = d @ W
     saved.deltas = deltas
     grads = {}
@@ -144,6 +147,8 @@ def rnn_sequence(xs, *rest, has_state=False, has_bias=True, nonlinearity="tanh",
         pre = gx[t, :n]
         pre += h[:n] @ W.T
         hs[t, :n] = np.maximum(pre, 0) if relu else np.tanh(pre)
+        if n < B:
+            hs[t, n:] = h[n:]  # finished sequences keep their state
         h = hs[t]
     saved = RNNSaved()
     saved.xs, saved.h0, saved.U, saved.W, saved.hs = xs, h0, U, W, hs
@@ -178,17 +183,21 @@ def _lstm_sequence_backward(G, saved: LSTMSaved, needs):
         dh = G[t, :n, :H] + carry_h[:n]
         dc = G[t, :n, H:] + carry_c[:n] + dh * o * (1 - tc * tc)
         if deltas is not None:
-            deltas[t, :n, :H] = dh
+            deltas[t, :, :H] = G[t, :, :H] + carry_h
             deltas[t, :n, H:] = dc
+            deltas[t, n:, H:] = G[t, n:, H:] + carry_c[n:]
         d = d_pre[t, :n]
         d[:, :H] = dc * g * i * (1 - i)
         if c_prev is not None:
             d[:, H:2 * H] = dc * c_prev * f * (1 - f)
         d[:, 2 * H:3 * H] = dc * i * (1 - g * g)
         d[:, 3 * H:] = dh * tc * o * (1 - o)
-        carry_h[:] = 0
-        carry_c[:] = 0
-        if not _cut(saved.truncate, t):
+        if _cut(saved.truncate, t):
+            carry_h[:] = 0
+            carry_c[:] = 0
+        else:
+            carry_h[n:] += G[t, n:, :H]  # finished sequences: h and c were copied on
+            carry_c[n:] += G[t, n:, H:]
             carry_h[:n] = d @ W
             carry_c[:n] = dc * f
     saved.deltas = deltas
@@ -233,6 +242,8 @@ def lstm_sequence(xs, *rest, has_state=False, has_bias=True, truncate=None, acti
         c_new = a[:, H:2 * H] * c[:n] + a[:, :H] * a[:, 2 * H:3 * H]
         out[t, :n, H:] = c_new
         out[t, :n, :H] = a[:, 3 * H:] * np.tanh(c_new)
+        if n < B:  # finished sequences keep their state
+            out[t, n:, :H], out[t, n:, H:] = h[n:], c[n:]
         h, c = out[t, :, :H], out[t, :, H:]
     saved = LSTMSaved()
     saved.xs, saved.h0, saved.c0, saved.U, saved.W, saved.out, saved.acts = xs, h0, c0, U, W, out, acts
@@ -261,7 +272,7 @@ def _gru_sequence_backward(G, saved: GRUSaved, needs):
         h_prev = hs[t - 1, :n] if t > 0 else (0 if h0 is None else h0[:n])
         dh = G[t, :n] + carry[:n]
         if deltas is not None:
-            deltas[t, :n] = dh
+            deltas[t] = G[t] + carry
         dn = dh * (1 - z) * (1 - nn * nn)
         dz = dh * (h_prev - nn) * z * (1 - z)
         dr = dn * hn * r * (1 - r)
@@ -271,8 +282,10 @@ def _gru_sequence_backward(G, saved: GRUSaved, needs):
         dx[:, 2 * H:] = dn
         dhh[:, :2 * H] = dx[:, :2 * H]
         dhh[:, 2 * H:] = dn * r
-        carry[:] = 0
-        if not _cut(saved.truncate, t):
+        if _cut(saved.truncate, t):
+            carry[:] = 0
+        else:
+            carry[n:] += G[t, n:]  # finished sequences: the state was copied on
             carry[:n] = dh * z + dhh @ W
     saved.deltas = deltas
     grads = {}
@@ -311,6 +324,8 @@ def gru_sequence(xs, *rest, has_state=False, has_bias=True, truncate=None, activ
         hn[:] = gh[:, 2 * H:] if b_hn is None else gh[:, 2 * H:] + b_hn
         nn[:] = np.tanh(gx[t, :n, 2 * H:] + r * hn)
         hs[t, :n] = (1 - z) * nn + z * h[:n]
+        if n < B:
+            hs[t, n:] = h[n:]  # finished sequences keep their state
         h = hs[t]
     saved = GRUSaved()
     saved.xs, saved.h0, saved.U, saved.W, saved.hs, saved.gates = xs, h0, U, W, hs, gates
