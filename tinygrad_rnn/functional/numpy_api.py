@@ -21,9 +21,9 @@ import inspect
 import numpy as np
 
 from .. import ops
-from ..tensor import Tensor, as_tensor, compare
+from ..tensor import Tensor, apply, as_tensor, compare
 from .reductions import argmax, argmin, std, var
-from .selection import gather, maximum, minimum, where
+from .selection import gather, where
 from .shape import _squeeze, concat, stack, unsqueeze
 
 
@@ -56,7 +56,7 @@ UFUNCS = {
     np.reciprocal: (lambda a: 1.0 / as_tensor(a), "1 / t"), np.matmul: (ops.matmul, "a @ b"),
     np.exp: (ops.exp, "t.exp()"), np.log: (ops.log, "t.log()"), np.tanh: (ops.tanh, "t.tanh()"),
     np.sqrt: (ops.sqrt, "t.sqrt()"), np.absolute: (ops.abs_, "t.abs()"),
-    np.maximum: (maximum, "F.maximum(a, b)"), np.minimum: (minimum, "F.minimum(a, b)"),
+    np.maximum: (ops.maximum, "F.maximum(a, b)"), np.minimum: (ops.minimum, "F.minimum(a, b)"),
     np.less: (lambda a, b: compare(np.less, a, b), "a < b"),
     np.less_equal: (lambda a, b: compare(np.less_equal, a, b), "a <= b"),
     np.greater: (lambda a, b: compare(np.greater, a, b), "a > b"),
@@ -72,8 +72,15 @@ _UFUNC_METHODS = {(np.add, "reduce"): "t.sum(axis)", (np.maximum, "reduce"): "t.
                   (np.minimum, "reduce"): "t.min(axis)", (np.logaddexp, "reduce"): "t.logsumexp(axis)"}
 
 
+# the ufuncs that are one primitive on the operands as given: `ndarray + t` runs apply directly
+_PRIMITIVES = {u: op for u, (op, _) in UFUNCS.items() if isinstance(op, ops.Op)}
+
+
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
-    if method == "__call__" and not kwargs:
+    if not kwargs and method == "__call__":
+        op = _PRIMITIVES.get(ufunc)
+        if op is not None:
+            return apply(op, inputs)
         entry = UFUNCS.get(ufunc)
         if entry is not None:
             return entry[0](*inputs)
