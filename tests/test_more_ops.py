@@ -733,6 +733,14 @@ def test_numpy_functions_that_would_lose_the_gradient_name_what_to_use(call, pat
         call(Tensor(np.ones(3), requires_grad=True))
 
 
+def test_one_element_tensors_convert_to_numbers():
+    loss = Tensor([1.5, 2.5], requires_grad=True).sum()
+    assert float(loss) == 4.0 and int(loss) == 4
+    np.testing.assert_array_equal(np.array([loss, loss * 2]), [4.0, 8.0])  # a list of 0-d tensors
+    with pytest.raises(ValueError, match="one element"):
+        float(Tensor([1.0, 2.0]))
+
+
 def test_writing_a_tensor_into_an_array_in_place_is_refused():
     a = np.zeros(3)
     with pytest.raises(TypeError, match="in place"):

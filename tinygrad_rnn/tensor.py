@@ -192,6 +192,13 @@ class Tensor:
             raise ValueError(f"item(): only a tensor of one element has an item, got shape {self.shape}")
         return self.data.item()
 
+    def __float__(self) -> float:
+        """float(t) of a one-element tensor (`float(loss)`); NumPy reads a list of 0-d tensors through it."""
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
     def __len__(self) -> int:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ops.core import normalize_axis
 from ..tensor import Tensor, torch_names
 
 
-def one_axis(axis, dim, op: str):
-    """`axis` (NumPy's name, given a default by the function) unless `dim` (PyTorch's) is given."""
+def one_axis(axis, dim):
+    """`axis` (NumPy's name, which has the function's default) unless `dim` (PyTorch's) is given."""
     return axis if dim is None else dim
 
 
@@ -18,12 +17,8 @@ def axis_and_keepdims(axis, keepdims, dim, keepdim, op: str):
     return (tuple(axis) if isinstance(axis, list) else axis), keepdims
 
 
-def int_axis(axis, ndim: int, op: str) -> int:
-    """One axis as a non-negative int; out of range is an AxisError (ValueError and IndexError)."""
-    return normalize_axis(axis, ndim, op)
-
-
 def as_int(value, what: str, op: str) -> int:
+    """An int argument (sizes, counts); a float or a bool is refused with a TypeError naming it."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{op}: {what} must be an int, got {value!r}")
     return int(value)

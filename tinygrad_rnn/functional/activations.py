@@ -70,7 +70,7 @@ def _shift(x: Tensor, axis) -> np.ndarray:
 def log_softmax(x, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """x − logsumexp(x) along `axis` (or `dim`), shifted by the max first (see `_shift`)."""
     x = as_tensor(x)
-    axis = one_axis(axis, dim, "log_softmax")
+    axis = one_axis(axis, dim)
     shifted = x - _shift(x, axis)
     if x.size == 0:  # nothing to normalise (and no log of an empty sum, which would warn)
         return shifted
@@ -79,7 +79,7 @@ def log_softmax(x, axis: int = -1, *, dim: int | None = None) -> Tensor:
 
 def softmax(x, axis: int = -1, *, dim: int | None = None) -> Tensor:
     x = as_tensor(x)
-    axis = one_axis(axis, dim, "softmax")
+    axis = one_axis(axis, dim)
     e = (x - _shift(x, axis)).exp()
     return e / e.sum(axis=axis, keepdims=True)
 

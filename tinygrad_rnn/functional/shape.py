@@ -18,7 +18,7 @@ def concat(tensors: Sequence, axis: int | None = 0, *, dim: int | None = None) -
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concat: needs at least one tensor")
-    axis = one_axis(axis, dim, "concat")
+    axis = one_axis(axis, dim)
     if axis is None:
         return ops.concatenate(*[t.reshape(-1) for t in tensors], axis=0)
     return ops.concatenate(*tensors, axis=axis)
@@ -29,13 +29,13 @@ def stack(tensors: Sequence, axis: int = 0, *, dim: int | None = None) -> Tensor
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
-    return ops.stack(*tensors, axis=one_axis(axis, dim, "stack"))
+    return ops.stack(*tensors, axis=one_axis(axis, dim))
 
 
 def squeeze(x, axis=None, *, dim=None) -> Tensor:
     """Remove axes of size 1: all of them (axis=None), or those named. As in PyTorch, a named axis
     whose size is not 1 is left alone (np.squeeze on a Tensor raises there, as NumPy does)."""
-    return _squeeze(x, one_axis(axis, dim, "squeeze"), strict=False)
+    return _squeeze(x, one_axis(axis, dim), strict=False)
 
 
 def _squeeze(x, axis, strict: bool) -> Tensor:
@@ -54,7 +54,7 @@ def unsqueeze(x, axis=None, *, dim=None) -> Tensor:
     """Insert an axis of size 1 at `axis` (in [-ndim - 1, ndim]; a tuple inserts several, as
     np.expand_dims)."""
     x = as_tensor(x)
-    axis = one_axis(axis, dim, "unsqueeze")
+    axis = one_axis(axis, dim)
     if axis is None:
         raise TypeError("unsqueeze: give the position of the new axis (dim= or axis=)")
     positions = axis if isinstance(axis, (tuple, list)) else (axis,)
@@ -111,7 +111,7 @@ def split(x, split_size_or_sections, axis: int = 0, *, dim: int | None = None) -
     they do not divide evenly), or of the sizes in a list, which must add up to the axis's size:
     PyTorch's torch.split (np.split on a Tensor keeps NumPy's meaning: sections or cut points)."""
     x = as_tensor(x)
-    ax = normalize_axis(one_axis(axis, dim, "split"), x.ndim, "split") if x.ndim else _no_axis("split")
+    ax = normalize_axis(one_axis(axis, dim), x.ndim, "split") if x.ndim else _no_axis("split")
     n = x.shape[ax]
     if isinstance(split_size_or_sections, (list, tuple)):
         sizes = [as_int(s, "a section size", "split") for s in split_size_or_sections]
@@ -133,7 +133,7 @@ def chunk(x, chunks: int, axis: int = 0, *, dim: int | None = None) -> tuple[Ten
     chunks = as_int(chunks, "chunks", "chunk")
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-    ax = normalize_axis(one_axis(axis, dim, "chunk"), x.ndim, "chunk") if x.ndim else _no_axis("chunk")
+    ax = normalize_axis(one_axis(axis, dim), x.ndim, "chunk") if x.ndim else _no_axis("chunk")
     n = x.shape[ax]
     return split(x, -(-n // chunks) if n else 1, axis=ax)
 
