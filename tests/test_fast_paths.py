@@ -1,7 +1,7 @@
 """Every fast path gives the plain path's values and gradients.
 
-- `RNN.fused` (the default): the first layer's input products and the output layer computed for all
-  T steps in one product each, against `fused = False` (every step's products on its own).
+- `RNN.fused` (the default): one sequence node per layer, against `fused = False` (the cells step
+  by step); tests/test_rnn_paths.py covers more options (lengths, dropout, batch_first, float32).
 - A cell given its input product (`cell(x, state, gx=...)`), against computing it.
 - The engine's sparse index gradient (`IndexedGrad`): slicing T steps of a tensor stays O(T) in
   backward, and equals the dense gradient.

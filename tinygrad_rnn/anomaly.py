@@ -43,12 +43,16 @@ def describe_node(node) -> str:
     return f"'{node.op}' (input shapes {shapes}){describe_scope(node.scope)}"
 
 
-def check_forward(op_name: str, shapes, result: np.ndarray) -> None:
+def check_forward(op, shapes, result: np.ndarray) -> None:
     if result.dtype.kind == "f" and not np.all(np.isfinite(result)):
         bad = "NaN" if np.isnan(result).any() else "Inf"
+        when = ""
+        if op.time_axis is not None:  # one node for many steps: say which step went wrong first
+            finite = np.isfinite(result).reshape(result.shape[0], -1).all(axis=1)
+            when = f" at time step {int(np.argmin(finite)) + 1}"
         raise FloatingPointError(
-            f"detect_anomaly: forward of '{op_name}' (input shapes {', '.join(map(str, shapes))})"
-            f"{describe_scope(STATE.scope)} produced {bad}")
+            f"detect_anomaly: forward of '{op.name}' (input shapes {', '.join(map(str, shapes))})"
+            f"{describe_scope(STATE.scope)} produced {bad}{when}")
 
 
 def check_backward(node, parent, grad) -> None:

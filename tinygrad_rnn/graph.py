@@ -74,7 +74,36 @@ def get_default_dtype() -> np.dtype:
 # ----------------------------------------------------------------------------------------------
 # Scopes: which module call (and so which time step) made a node
 # ----------------------------------------------------------------------------------------------
-_scope_ids = itertools.count()
+class _ScopeCounter:
+    """The next `Scope.index`. A fused sequence model reserves the indices its step-by-step replay
+    will take (see `reserve_scope_indices`), so a diagram drawn later still orders its calls as
+    they ran."""
+
+    __slots__ = ("next",)
+
+    def __init__(self) -> None:
+        self.next = 0
+
+
+_scope_counter = _ScopeCounter()
+
+
+def reserve_scope_indices(count: int) -> int:
+    """Skip `count` scope indices; returns the first, for `scope_indices_from`."""
+    base = _scope_counter.next
+    _scope_counter.next += count
+    return base
+
+
+@contextmanager
+def scope_indices_from(base: int) -> Iterator[None]:
+    """Scopes made inside this block take indices from `base` on (indices reserved earlier)."""
+    saved = _scope_counter.next
+    _scope_counter.next = base
+    try:
+        yield
+    finally:
+        _scope_counter.next = saved
 
 
 class Scope:
@@ -90,7 +119,8 @@ class Scope:
     def __init__(self, module, parent: Scope | None, step: int | None = None) -> None:
         self.module = module
         self.parent = parent
-        self.index = next(_scope_ids)
+        self.index = _scope_counter.next
+        _scope_counter.next += 1
         self.step = step
 
     def chain(self) -> Iterator[Scope]:
@@ -151,7 +181,7 @@ class Node:
     """
 
     __slots__ = ("op", "parents", "vjps", "saved", "options", "scope", "shape", "dtype", "requires_grad",
-                 "order", "_name", "_tensor", "_grad", "_param", "_value", "_steps", "__weakref__")
+                 "order", "_name", "_tensor", "_grad", "_param", "_value", "_steps", "_replay", "__weakref__")
 
     # -- the slots most nodes leave unset -------------------------------------------------------
     @property
@@ -217,6 +247,16 @@ class Node:
     def value(self) -> float | None:
         try:
             return self._value
+        except AttributeError:
+            return None
+
+    @property
+    def replay(self):
+        """For the output of a fused sequence model: an object whose `expand()` re-records the call
+        step by step and maps this call's nodes to their step-by-step counterparts (the pictures
+        draw those). None for every other node."""
+        try:
+            return self._replay
         except AttributeError:
             return None
 

@@ -508,7 +508,7 @@ def apply(op, inputs: tuple, options: dict = NO_OPTIONS) -> Tensor:
     if type(result) is not np.ndarray:  # NumPy gives scalars for 0-d results; keep arrays
         result = np.asarray(result)
     if STATE.detect_anomaly:
-        check_forward(op.name, [t.data.shape for t in inputs], result)
+        check_forward(op, [t.data.shape for t in inputs], result)
     if STATE.grad_enabled:
         for t in inputs:
             if t.requires_grad:

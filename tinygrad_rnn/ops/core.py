@@ -38,17 +38,20 @@ class Op:
 
     `records_options`: whether the node keeps the op's keyword options for the pictures (getitem's
     index, a reduction's axis). Off where an option is an array the node must not keep alive.
+    `time_axis`: the axis of the result that is time, for an op that runs many steps (a sequence):
+    detect_anomaly then names the step.
     """
 
-    __slots__ = ("name", "forward", "vjps", "variadic", "records_options", "_by_arity")
+    __slots__ = ("name", "forward", "vjps", "variadic", "records_options", "time_axis", "_by_arity")
 
     def __init__(self, forward, vjps: tuple, variadic: bool = False, records_options: bool = True,
-                 joint: bool = False) -> None:
+                 joint: bool = False, time_axis: int | None = None) -> None:
         self.name = forward.__name__.rstrip("_")
         self.forward = forward
         self.vjps = vjps[0] if joint else vjps  # a joint op's nodes keep the one function
         self.variadic = variadic
         self.records_options = records_options
+        self.time_axis = time_axis
         self._by_arity: dict[int, tuple] = {}
 
     @property
@@ -76,13 +79,14 @@ class Op:
         return f"<primitive {self.name}>"
 
 
-def primitive(*vjps, variadic: bool = False, records_options: bool = True, joint: bool = False):
+def primitive(*vjps, variadic: bool = False, records_options: bool = True, joint: bool = False,
+              time_axis: int | None = None):
     """Make an `Op` of a forward function, with its vjps in argument order (see `Op`)."""
     if joint and (len(vjps) != 1 or variadic):
         raise TypeError("primitive: a joint op has exactly one backward function (and is not variadic)")
 
     def make(forward) -> Op:
-        return Op(forward, vjps, variadic, records_options, joint)
+        return Op(forward, vjps, variadic, records_options, joint, time_axis)
     return make
 
 

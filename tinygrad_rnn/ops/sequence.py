@@ -130,7 +130,7 @@ def _rnn_sequence_backward(G, saved: RNNSaved, needs):
     return _finish(grads, saved.roles, needs)
 
 
-@primitive(_rnn_sequence_backward, joint=True)
+@primitive(_rnn_sequence_backward, joint=True, time_axis=0)
 def rnn_sequence(xs, *rest, has_state=False, has_bias=True, nonlinearity="tanh", truncate=None, active=None):
     """a_1..a_T of a tanh or relu RNN over xs (T, B, I): inputs xs, [h0], U, W, [b]; result (T, B, H)."""
     roles = _roles(("xs", True), ("h0", has_state), ("U", True), ("W", True), ("b", has_bias))
@@ -215,7 +215,7 @@ def _lstm_sequence_backward(G, saved: LSTMSaved, needs):
     return _finish(grads, saved.roles, needs)
 
 
-@primitive(_lstm_sequence_backward, joint=True)
+@primitive(_lstm_sequence_backward, joint=True, time_axis=0)
 def lstm_sequence(xs, *rest, has_state=False, has_bias=True, truncate=None, active=None):
     """h_t and c_t of an LSTM over xs (T, B, I): inputs xs, [h0, c0], U, W, [b]; result (T, B, 2H)
     holding [h_t | c_t]."""
@@ -303,7 +303,7 @@ def _gru_sequence_backward(G, saved: GRUSaved, needs):
     return _finish(grads, saved.roles, needs)
 
 
-@primitive(_gru_sequence_backward, joint=True)
+@primitive(_gru_sequence_backward, joint=True, time_axis=0)
 def gru_sequence(xs, *rest, has_state=False, has_bias=True, truncate=None, active=None):
     """h_1..h_T of a GRU over xs (T, B, I): inputs xs, [h0], U, W, [b, b_hn]; result (T, B, H)."""
     roles = _roles(("xs", True), ("h0", has_state), ("U", True), ("W", True), ("b", has_bias), ("b_hn", has_bias))

@@ -83,11 +83,58 @@ def _scope_facts(nodes: list) -> tuple[dict, dict, dict]:
     return calls, steps, phases
 
 
+class _Rewired:
+    """A node seen with some of its parents replaced by their step-by-step counterparts."""
+
+    __slots__ = ("_node", "parents")
+
+    def __init__(self, node, parents: tuple) -> None:
+        self._node, self.parents = node, parents
+
+    def __getattr__(self, name):
+        return getattr(self._node, name)
+
+    @property
+    def node(self):
+        return self
+
+
+def _unfused(root):
+    """The graph behind `root` with every fused sequence call (one node per layer for T steps)
+    replaced by the same call recorded step by step (`node.replay`: nn/rnn.py's Replay), so a
+    fused model is drawn exactly as its plain loop. Calls are replayed in the order they ran."""
+    replays = {id(n.replay): n.replay for n in topo_order(root) if n.replay is not None}
+    if not replays:
+        return root
+    mapping: dict = {}
+    for replay in sorted(replays.values(), key=lambda r: r.order):
+        mapping.update(replay.expand())
+    seen: dict[int, object] = {}  # id(node) -> the node, or its rewired stand-in
+    entered: set[int] = set()
+    stack = [(mapping.get(root, root), False)]
+    while stack:  # post-order over the graph as seen through `mapping`, without recursion
+        node, parents_done = stack.pop()
+        if parents_done:
+            parents = tuple(seen[id(mapping.get(p, p))] for p in node.parents)
+            same = all(a is b for a, b in zip(parents, node.parents))
+            seen[id(node)] = node if same else _Rewired(node, parents)
+            continue
+        if id(node) in entered:
+            continue
+        entered.add(id(node))
+        stack.append((node, True))
+        for parent in reversed(node.parents):
+            parent = mapping.get(parent, parent)
+            if id(parent) not in entered:
+                stack.append((parent, False))
+    return seen[id(mapping.get(root, root))]
+
+
 def walk(root) -> Walk:
     """The one place that turns an output into the list of graph nodes behind it."""
     if not isinstance(root, Tensor):
         raise TypeError(f"draw_graph: expected a Tensor, got {type(root).__name__}")
-    root = root.node
+    root = _unfused(root.node)
     nodes = topo_order(root)
     position = {id(n): i for i, n in enumerate(nodes)}
     consumers: dict[int, list] = {id(n): [] for n in nodes}
