@@ -13,7 +13,12 @@ PUBLIC = ["Tensor", "no_grad", "grad", "set_default_dtype", "save", "load", "Mod
           "F.mse_loss", "F.stack", "F.concat", "SGD", "Adam", "Adagrad", "clip_grad_norm", "draw_graph",
           "hidden_grad_norms", "gradcheck", "strategies", "load_torch_state_dict", "torch_state_dict", "load_run",
           "tinygrad-rnn train", "tinygrad-rnn sample", "tinygrad-rnn draw", "tinygrad-rnn gradflow",
-          "tinygrad-rnn --version"]
+          "tinygrad-rnn --version", "Dropout", "manual_seed", "F.where", "F.maximum", "F.minimum", "F.leaky_relu",
+          "F.softplus", "F.elu", "F.gelu", "F.silu", "F.dropout", "F.one_hot", "F.gather", "F.nll_loss",
+          "F.binary_cross_entropy", "F.binary_cross_entropy_with_logits", "F.logsumexp", "F.var", "F.std",
+          "F.argmax", "F.argmin", "F.squeeze", "F.unsqueeze", "F.flatten", "F.expand", "F.split", "F.chunk",
+          "min", "argmax", "argmin", "squeeze", "unsqueeze", "flatten", "expand", "split", "chunk", "logsumexp",
+          "var", "std", "permute", "view", "gather", "edge_shapes"]
 
 
 def test_api_reference_covers_every_public_name():

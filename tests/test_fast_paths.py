@@ -177,7 +177,9 @@ def test_tied_embedding_and_output_weights():
 
 
 def test_tensors_hash_by_identity():
-    """run_backward and toposort key dicts and sets by tensor: equal data must never collide."""
+    """Dicts and sets keyed by tensor: equal data must never collide. `==` compares elementwise (a
+    boolean Tensor), which a dict never calls for distinct objects, as their identity hashes differ."""
     a, b = Tensor([1.0]), Tensor([1.0])
-    assert Tensor.__hash__ is object.__hash__ and Tensor.__eq__ is object.__eq__
-    assert len({a: 0, b: 1}) == 2
+    assert Tensor.__hash__ is object.__hash__
+    assert len({a: 0, b: 1}) == 2 and len({a, b, a}) == 2
+    assert (a == b).dtype == bool and a in [a] and (a != b).data.tolist() == [False]

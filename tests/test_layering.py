@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "tinygrad_rnn"
 # Bottom first. A module may import only modules of its own layer's earlier entries or of lower
 # layers; `ops` and `nn` are packages whose modules form one layer each.
 LAYERS = [
-    ["graph"],
+    ["graph", "rng"],
     ["anomaly"],
     ["engine"],
     ["ops"],

@@ -6,6 +6,7 @@ range (`testing.strategies.safe_values`) and a random upstream gradient, then ch
 that no input (nor the upstream gradient) was changed, and that every `.grad` is a writable array
 of its input's shape and dtype sharing no memory with the inputs or with other gradients.
 """
+import math
 import operator
 
 import hypothesis.extra.numpy as hnp
@@ -216,6 +217,7 @@ REDUCTIONS = {
     "sum": (Tensor.sum, ops.sum_, np.sum, None),
     "mean": (Tensor.mean, ops.mean, np.mean, None),
     "max": (Tensor.max, ops.max_, np.max, "max"),
+    "min": (Tensor.min, ops.min_, np.min, "min"),
 }
 
 
@@ -462,6 +464,99 @@ def test_unrolled_rnn_cell_through_primitives(data):
 
 
 # ---------------------------------------------------------------------------------------------
+# Activations, selection, expand, binary cross-entropy: 0-d and empty shapes included
+# ---------------------------------------------------------------------------------------------
+def _erf(a):
+    return np.vectorize(math.erf, otypes=[np.float64])(a)
+
+
+ACTIVATIONS = {  # name: (function of a tensor, NumPy reference, values)
+    "leaky_relu": (lambda t: F.leaky_relu(t), lambda a: np.where(a > 0, a, 0.01 * a), "leaky_relu"),
+    "leaky_relu 0.3": (lambda t: F.leaky_relu(t, 0.3), lambda a: np.where(a > 0, a, 0.3 * a), "leaky_relu"),
+    "softplus": (F.softplus, lambda a: np.log1p(np.exp(a)), "softplus"),
+    "softplus beta=2 threshold=3": (lambda t: F.softplus(t, beta=2.0, threshold=3.0),
+                                    lambda a: np.where(2 * a > 3, a, np.log1p(np.exp(2 * a)) / 2),
+                                    tst.ValueRange(-4, 4, avoid=(1.5,))),
+    "elu": (F.elu, lambda a: np.where(a > 0, a, np.exp(a) - 1), "elu"),
+    "elu alpha=0.5": (lambda t: F.elu(t, alpha=0.5), lambda a: np.where(a > 0, a, 0.5 * (np.exp(a) - 1)), "elu"),
+    "gelu": (F.gelu, lambda a: a * 0.5 * (1 + _erf(a / math.sqrt(2))), "gelu"),   # PyTorch's exact form
+    "gelu tanh": (lambda t: F.gelu(t, approximate="tanh"),
+                  lambda a: 0.5 * a * (1 + np.tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a ** 3))), "gelu"),
+    "silu": (F.silu, lambda a: a / (1 + np.exp(-a)), "silu"),
+    "primitive leaky_relu": (ops.leaky_relu, lambda a: np.where(a > 0, a, 0.01 * a), "leaky_relu"),
+    "primitive gelu": (ops.gelu, lambda a: a * 0.5 * (1 + _erf(a / math.sqrt(2))), "gelu"),
+}
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+@given(data=st.data())
+def test_activations(name, data):
+    fn, reference, values = ACTIVATIONS[name]
+    a = data.draw(tst.arrays(tst.edge_shapes(), values=values), label="a")
+    check_grads(data, fn, a, expected=reference(a))
+
+
+def untied_pair(data, min_side=0):
+    """Two broadcastable arrays that never tie: one from the even tenths, the other from the odd."""
+    shapes = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_side=min_side, max_side=4), label="shapes")
+    evens = st.sampled_from([k / 10 for k in range(-30, 31, 2)])
+    odds = st.sampled_from([k / 10 for k in range(-29, 30, 2)])
+    a = data.draw(hnp.arrays(np.float64, shapes.input_shapes[0], elements=evens), label="a")
+    b = data.draw(hnp.arrays(np.float64, shapes.input_shapes[1], elements=odds), label="b")
+    return (a, b) if data.draw(st.booleans(), label="order") else (b, a)
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+@given(data=st.data())
+def test_maximum_minimum(name, data):
+    a, b = untied_pair(data)
+    fn = data.draw(st.sampled_from([getattr(F, name), getattr(ops, name), getattr(np, name)]), label="form")
+    check_grads(data, fn, a, b, requires_grad=data.draw(needs_grad(2)), expected=getattr(np, name)(a, b))
+
+
+@given(data=st.data())
+def test_where(data):
+    shapes = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=3, min_side=0, max_side=4), label="shapes")
+    condition = data.draw(hnp.arrays(bool, shapes.input_shapes[0]), label="condition")
+    a, b = (data.draw(tst.arrays(s), label=label) for s, label in zip(shapes.input_shapes[1:], "ab"))
+    form = data.draw(st.sampled_from(["array", "Tensor", "primitive", "np.where"]), label="form")
+    fn = {"array": lambda x, y: F.where(condition, x, y), "Tensor": lambda x, y: F.where(Tensor(condition), x, y),
+          "primitive": lambda x, y: ops.where(condition, x, y), "np.where": lambda x, y: np.where(condition, x, y)}
+    check_grads(data, fn[form], a, b, requires_grad=data.draw(needs_grad(2)), constants=(condition,),
+                expected=np.where(condition, a, b))
+
+
+@given(data=st.data())
+def test_where_with_a_comparison_of_the_input(data):
+    a = data.draw(tst.arrays(tst.edge_shapes(), values=tst.ValueRange(avoid=(0.5,))), label="a")
+    check_grads(data, lambda t: F.where(t > 0.5, t * t, -t), a, expected=np.where(a > 0.5, a * a, -a))
+
+
+@given(data=st.data())
+def test_expand(data):
+    shape = data.draw(tst.edge_shapes(), label="shape")
+    a = data.draw(tst.arrays(shape), label="a")
+    lead = data.draw(st.lists(st.integers(0, 3), max_size=2), label="new axes")
+    sizes = [data.draw(st.integers(0, 3)) if n == 1 else n for n in shape]
+    target = tuple(lead) + tuple(sizes)
+    # -1 keeps an axis's size (PyTorch); any kept size may be written so
+    spelled = tuple(lead) + tuple(data.draw(st.sampled_from([n, -1])) if n == s else n for n, s in zip(sizes, shape))
+    form = data.draw(st.sampled_from(["args", "tuple", "primitive", "np.broadcast_to"]), label="form")
+    fn = {"args": lambda t: t.expand(*spelled), "tuple": lambda t: t.expand(spelled),
+          "primitive": lambda t: ops.expand(t, shape=target), "np.broadcast_to": lambda t: np.broadcast_to(t, target)}
+    check_grads(data, fn[form], a, expected=np.broadcast_to(a, target))
+
+
+@given(data=st.data())
+def test_binary_cross_entropy_primitive(data):
+    """The elementwise loss with broadcasting; gradients for the probabilities and the targets."""
+    p, y = data.draw(tst.broadcastable_arrays(2, values=("probability", tst.ValueRange(0.0, 1.0)), min_side=0),
+                     label="p, y")
+    check_grads(data, ops.binary_cross_entropy, p, y, requires_grad=data.draw(needs_grad(2)),
+                expected=-(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+# ---------------------------------------------------------------------------------------------
 # Float32 data: gradients stay float32 and agree with the float64 ones
 # ---------------------------------------------------------------------------------------------
 FLOAT32_CASES = {
@@ -628,6 +723,8 @@ def test_importing_the_package_does_not_import_hypothesis():
 TESTED_PRIMITIVES = {
     "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "tanh", "sigmoid", "relu", "abs", "sqrt",
     "clip", "sum", "mean", "max", "reshape", "transpose", "getitem", "concatenate", "stack", "linear", "power",
+    "min", "maximum", "minimum", "where", "expand", "leaky_relu", "softplus", "elu", "gelu", "silu",
+    "binary_cross_entropy",
     "lstm_cell", "lstm_hidden", "gru_cell",  # tests/test_recurrent_ops.py
     "rnn_sequence", "lstm_sequence", "gru_sequence", "step",  # tests/test_sequence_ops.py
 }

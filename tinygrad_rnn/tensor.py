@@ -192,6 +192,13 @@ class Tensor:
             raise ValueError(f"item(): only a tensor of one element has an item, got shape {self.shape}")
         return self.data.item()
 
+    def __float__(self) -> float:
+        """float(t) of a one-element tensor (`float(loss)`); NumPy reads a list of 0-d tensors through it."""
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
     def __len__(self) -> int:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -280,20 +287,48 @@ class Tensor:
     def __pos__(self): return self
     def __getitem__(self, index): return apply(ops.getitem, (self,), {"index": _index_data(index)})
 
+    # -- comparisons: boolean tensors (masks for indexing and `where`), never in the graph -------
+    def __lt__(self, other): return compare(np.less, self, other)
+    def __le__(self, other): return compare(np.less_equal, self, other)
+    def __gt__(self, other): return compare(np.greater, self, other)
+    def __ge__(self, other): return compare(np.greater_equal, self, other)
+    def __eq__(self, other): return compare(np.equal, self, other)  # type: ignore[override]
+    def __ne__(self, other): return compare(np.not_equal, self, other)  # type: ignore[override]
+    __hash__ = object.__hash__  # defining __eq__ would remove it: tensors hash by identity
+
+    def __bool__(self) -> bool:
+        """The truth of a one-element tensor (`if (x > 0):`); ambiguous for any other, as in NumPy."""
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous: use "
+                             "(t > 0).data.any() or .all(), or index with the mask")
+        return bool(self.data)
+
     def __pow__(self, other):
         if type(other) in (int, float) or isinstance(other, (numbers.Real, np.number)) and np.ndim(other) == 0:
             return apply(ops.power, (self,), {"exponent": float(other)})  # keeps only self
         return apply(ops.pow_, (self, other))
 
     # -- methods --------------------------------------------------------------------------------
-    def sum(self, axis=None, keepdims: bool = False):
+    # axis= and keepdims= as NumPy, or dim= and keepdim= as PyTorch (max and min return the values only)
+    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        if dim is not None or keepdim is not None:
+            axis, keepdims = torch_names(axis, keepdims, dim, keepdim, "sum")
         return apply(ops.sum_, (self,), {"axis": _axis(axis), "keepdims": keepdims})
 
-    def mean(self, axis=None, keepdims: bool = False):
+    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        if dim is not None or keepdim is not None:
+            axis, keepdims = torch_names(axis, keepdims, dim, keepdim, "mean")
         return apply(ops.mean, (self,), {"axis": _axis(axis), "keepdims": keepdims})
 
-    def max(self, axis=None, keepdims: bool = False):
+    def max(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        if dim is not None or keepdim is not None:
+            axis, keepdims = torch_names(axis, keepdims, dim, keepdim, "max")
         return apply(ops.max_, (self,), {"axis": _axis(axis), "keepdims": keepdims})
+
+    def min(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        if dim is not None or keepdim is not None:
+            axis, keepdims = torch_names(axis, keepdims, dim, keepdim, "min")
+        return apply(ops.min_, (self,), {"axis": _axis(axis), "keepdims": keepdims})
 
     def exp(self): return apply(ops.exp, (self,))
     def log(self): return apply(ops.log, (self,))
@@ -310,6 +345,16 @@ class Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return apply(ops.reshape, (self,), {"shape": shape})
+
+    def view(self, *shape):
+        """PyTorch's name for reshape (any tensor can be viewed: the data is never strided apart)."""
+        return self.reshape(*shape)
+
+    def permute(self, *dims):
+        """PyTorch's name for a full permutation of the axes: t.permute(2, 0, 1) or t.permute((2, 0, 1))."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        return apply(ops.transpose, (self,), {"axes": tuple(dims)})
 
     def transpose(self, *axes):
         """No axes: reverse them. Two integers: swap those two axes, as torch.transpose(dim0, dim1)
@@ -334,6 +379,41 @@ class Tensor:
 
     # softmax, log_softmax and the other methods that are composites of primitives are attached
     # by functional.py, one layer up (it is built on Tensor; Tensor does not import it).
+
+
+def torch_names(axis, keepdims, dim, keepdim, op: str):
+    """(axis, keepdims) from NumPy's names and PyTorch's (dim=, keepdim=); giving both of a pair is refused."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{op}: give axis= or dim=, not both")
+        axis = dim
+    if keepdim is not None:
+        if keepdims:
+            raise TypeError(f"{op}: give keepdims= or keepdim=, not both")
+        keepdims = keepdim
+    return axis, bool(keepdims)
+
+
+_COMPARABLE = (numbers.Number, np.ndarray, np.generic, list, tuple)
+
+
+def compare(ufunc, a, b):
+    """`a (op) b` elementwise as a boolean tensor: a mask, not in the graph and never requiring grad.
+    NotImplemented for operands that are not numbers, arrays or tensors, so `t == None` is False."""
+    operands = []
+    for x in (a, b):
+        if isinstance(x, Tensor):
+            operands.append(x.data)
+        elif isinstance(x, _COMPARABLE):
+            operands.append(x)
+        else:
+            return NotImplemented
+    try:
+        result = ufunc(*operands)
+    except ValueError:
+        raise ValueError(f"{ufunc.__name__}: cannot compare shapes {np.shape(operands[0])} and "
+                         f"{np.shape(operands[1])}") from None
+    return Tensor._leaf(np.asarray(result))
 
 
 def _axis(axis):

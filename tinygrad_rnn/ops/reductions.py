@@ -1,5 +1,5 @@
 """Reductions over axes. A reduction's gradient is the upstream gradient spread back over the
-reduced axes; they keep only shapes, except max, which needs its input to find the winners."""
+reduced axes; they keep only shapes, except max and min, which need their input to find the winners."""
 from __future__ import annotations
 
 import numpy as np
@@ -44,19 +44,29 @@ def mean(a, axis=None, keepdims=False):
     return total / count, (a.shape, kept, count)
 
 
-def _max_d(g, saved):
-    """Ties share the gradient equally (as torch.amax), so the gradient stays a true subgradient."""
+def _extreme_d(g, saved):
+    """Ties share the gradient equally (as torch.amax / amin), so the gradient stays a true subgradient."""
     a, best, axes = saved
     winners = a == best
     return winners * (np.reshape(g, best.shape) / winners.sum(axis=axes, keepdims=True))
 
 
-@primitive(_max_d)
-def max_(a, axis=None, keepdims=False):
-    axes = normalize_axes(axis, a.ndim, "max")
+def _extreme(find, a, axis, keepdims, op: str):
+    """The max or min (`find`) over `axis`, and what _extreme_d needs."""
+    axes = normalize_axes(axis, a.ndim, op)
     if any(a.shape[i] == 0 for i in axes):
-        raise ValueError(f"max: cannot reduce over an empty axis of a tensor of shape {a.shape} "
-                         "(no maximum of no elements)")
-    best = np.max(a, axis=axes, keepdims=True)
+        raise ValueError(f"{op}: cannot reduce over an empty axis of a tensor of shape {a.shape} "
+                         f"(no {'maximum' if op == 'max' else 'minimum'} of no elements)")
+    best = find(a, axis=axes, keepdims=True)
     out = best if keepdims else np.squeeze(best, axis=axes)
     return out, (a, best, axes)
+
+
+@primitive(_extreme_d)
+def max_(a, axis=None, keepdims=False):
+    return _extreme(np.max, a, axis, keepdims, "max")
+
+
+@primitive(_extreme_d)
+def min_(a, axis=None, keepdims=False):
+    return _extreme(np.min, a, axis, keepdims, "min")

@@ -1,4 +1,4 @@
-"""Shape and indexing: reshape, transpose, indexing, joining. Their gradients move g back into the
+"""Shape and indexing: reshape, transpose, expand, indexing, joining. Their gradients move g back into the
 input's layout and keep only shapes and indices.
 
 Indexing passes back a compact gradient (`IndexedGrad`: the selected values and where they go),
@@ -22,11 +22,23 @@ def reshape(a, shape=()):
 
 @primitive(lambda g, inverse: np.transpose(g, inverse))
 def transpose(a, axes=()):
-    if len(axes) == a.ndim and all(-a.ndim <= ax < a.ndim for ax in axes):  # negative axes count from the end
-        axes = tuple(int(ax) % a.ndim for ax in axes)
+    for ax in axes:
+        if not -a.ndim <= ax < a.ndim:
+            raise AxisError(f"transpose: axis {ax} is out of range for a tensor of shape {a.shape}")
+    axes = tuple(int(ax) % a.ndim for ax in axes)  # negative axes count from the end
     if sorted(axes) != list(range(a.ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation for a tensor of shape {a.shape}")
     return np.transpose(a, axes), tuple(np.argsort(axes))
+
+
+@primitive(lambda g, _: g)  # g has the expanded shape: the engine sums it back
+def expand(a, shape=()):
+    """np.broadcast_to: a (read-only) view of a repeated along new leading axes and its size-1 axes."""
+    try:
+        return np.broadcast_to(a, shape), None
+    except ValueError:
+        raise ValueError(f"expand: cannot expand a tensor of shape {a.shape} to {tuple(shape)} (each axis "
+                         "must keep its size or have size 1; new axes go in front)") from None
 
 
 _BASIC_INDEX = (int, np.integer, slice, type(None), type(Ellipsis))

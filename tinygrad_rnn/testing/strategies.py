@@ -27,8 +27,9 @@ from hypothesis import strategies as st
 
 from ..tensor import Tensor
 
-__all__ = ["ValueRange", "safe_values", "elements", "shapes", "arrays", "tensors", "broadcastable_arrays",
-           "broadcastable_tensors", "matmul_arrays", "axes", "RNNConfig", "rnn_configs", "rnn_inputs"]
+__all__ = ["ValueRange", "safe_values", "elements", "shapes", "edge_shapes", "arrays", "tensors",
+           "broadcastable_arrays", "broadcastable_tensors", "matmul_arrays", "axes", "RNNConfig", "rnn_configs",
+           "rnn_inputs"]
 
 # Small by default: property tests run many examples and central differences cost 2 calls per element.
 MAX_DIMS = 3
@@ -80,6 +81,15 @@ _RANGES: dict[str, ValueRange] = {
     "exp": ValueRange(-3.0, 3.0),
     "tanh": ValueRange(-3.0, 3.0),
     "sigmoid": ValueRange(-4.0, 4.0),
+    # activations: leaky_relu and elu (alpha != 1) have a kink at 0; softplus (threshold 20) at 20
+    "leaky_relu": ValueRange(avoid=(0.0,)),
+    "elu": ValueRange(avoid=(0.0,)),
+    "softplus": ValueRange(-4.0, 4.0),
+    "gelu": ValueRange(-4.0, 4.0),
+    "silu": ValueRange(-4.0, 4.0),
+    "min": ValueRange(-4.0, 4.0, margin=0.05, distinct=True),
+    # probabilities away from 0 and 1, where log and 1/p are steep
+    "probability": ValueRange(0.05, 0.95),
 }
 
 
@@ -87,7 +97,8 @@ def safe_values(op_name: str = "default") -> ValueRange:
     """The value range in which `op_name` is smooth enough for central differences.
 
     Known names: default, log, sqrt, div (a denominator), pow (a base), exponent, relu, abs,
-    clip (for clip(-1, 1)), max (no ties), exp, tanh, sigmoid. Other names get the default.
+    clip (for clip(-1, 1)), max and min (no ties), exp, tanh, sigmoid, leaky_relu, elu, softplus,
+    gelu, silu, probability (for binary_cross_entropy). Other names get the default.
 
     >>> safe_values("log")
     ValueRange(low=0.2, high=4.0, avoid=(), margin=0.1, distinct=False)
@@ -158,6 +169,21 @@ def shapes(min_dims: int = 0, max_dims: int = MAX_DIMS, min_side: int = 1,
            max_side: int = MAX_SIDE) -> st.SearchStrategy[tuple[int, ...]]:
     """Array shapes, small by default (rank 0 to 3, sides 1 to 4)."""
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+
+
+def edge_shapes(min_dims: int = 0, max_dims: int = MAX_DIMS, max_side: int = MAX_SIDE
+                ) -> st.SearchStrategy[tuple[int, ...]]:
+    """Shapes as `shapes()` draws them, plus the edges: 0-d () and empty shapes (some side 0), each
+    drawn about one time in five.
+
+    >>> 0 in edge_shapes(min_dims=1).filter(lambda s: 0 in s).example()
+    True
+    """
+    empty = shapes(max(min_dims, 1), max(max_dims, 1), 0, max_side).filter(lambda s: 0 in s)
+    options = [shapes(min_dims, max_dims, 1, max_side), empty]
+    if min_dims == 0:
+        options.append(st.just(()))
+    return st.one_of(*options[:1] * 3, *options[1:])
 
 
 def arrays(shape=None, *, dtype=np.float64, values=None, min_dims: int = 0, max_dims: int = MAX_DIMS,
