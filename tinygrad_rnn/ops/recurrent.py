@@ -134,5 +134,6 @@ def gru_cell(gx, *rest, has_state=True, has_bias=True):
         raise ValueError(f"gru_cell: shapes {[gx.shape] + [a.shape for a in rest]} do not fit "
                          "(expected gx and gh (..., 3H), h_prev (..., H), b_hn (H,))")
     r, z, n, hn = gru_gates(gx, gh, b_hn)
-    h = (1 - z) * n if h_prev is None else (1 - z) * n + z * h_prev
+    # (1 − z) ⊙ n + z ⊙ h_prev, written as the fused sequence computes it (the same bits)
+    h = n - z * n if h_prev is None else n + z * (h_prev - n)
     return h, (r, z, n, hn, h_prev, roles)
