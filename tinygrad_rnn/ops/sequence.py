@@ -92,8 +92,9 @@ def _finish(grads: dict, roles: tuple, needs: tuple) -> list:
 # ---------------------------------------------------------------------------------------------
 # The loops below make as few NumPy calls per step as they can (what does not depend on the
 # recursion is computed for all steps at once), writing into preallocated arrays (`out=`): for a
-# small batch, a step's time is mostly the per-call cost of NumPy. `n` is the number of sequences
-# still running at a step; `r` the slice of their rows.
+# small batch, a step's time is mostly the per-call cost of NumPy. Wᵀ is made contiguous once: BLAS
+# multiplies by it a third faster than by the transposed view. `n` is the number of sequences still
+# running at a step; `r` the slice of their rows.
 # ---------------------------------------------------------------------------------------------
 
 # ---------------------------------------------------------------------------------------------
@@ -146,7 +147,7 @@ def rnn_sequence(xs, *rest, has_state=False, has_bias=True, nonlinearity="tanh",
     act = _active(active, T, B)
     hs = _input_products(xs, U, b)  # gx_t, turned into a_t in place
     relu = nonlinearity == "relu"
-    WT, buf, h = W.T, np.empty((B, H), hs.dtype), h0
+    WT, buf, h = np.ascontiguousarray(W.T), np.empty((B, H), hs.dtype), h0
     for t in range(T):
         n, a = act[t], hs[t]
         r = slice(0, n)
@@ -266,7 +267,7 @@ def lstm_sequence(xs, *rest, has_state=False, has_bias=True, truncate=None, acti
     A = _input_products(xs, U, b)  # the pre-activations, turned into the gates in place
     half, shift = _lstm_gate_constants(H, A.dtype)
     out = np.empty((T, B, 2 * H), A.dtype)
-    WT, buf, tmp = W.T, np.empty((B, 4 * H), A.dtype), np.empty((B, H), A.dtype)
+    WT, buf, tmp = np.ascontiguousarray(W.T), np.empty((B, 4 * H), A.dtype), np.empty((B, H), A.dtype)
     h, c = h0, c0
     for t in range(T):
         n, a = act[t], A[t]
@@ -379,7 +380,7 @@ def gru_sequence(xs, *rest, has_state=False, has_bias=True, truncate=None, activ
     hs = np.empty((T, B, H), gx.dtype)
     rz = gx[..., :2 * H]                     # the r and z pre-activations, turned into r, z in place
     nh = np.zeros((2, T, B, H), gx.dtype)    # n, and hn = h_{t−1} W_nᵀ + b_hn
-    WT, gh = W.T, np.zeros((B, 3 * H), gx.dtype)
+    WT, gh = np.ascontiguousarray(W.T), np.zeros((B, 3 * H), gx.dtype)
     h = h0
     for t in range(T):
         n, g = act[t], rz[t]
