@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy_floor  # noqa: E402  (beside this file)
 
 import tinygrad_rnn  # noqa: E402
-from tinygrad_rnn import GRUCell, Linear, LSTMCell, RNNCell, Tensor, no_grad  # noqa: E402
+from tinygrad_rnn import GRUCell, LSTMCell, RNNCell, Tensor, no_grad  # noqa: E402
 from tinygrad_rnn import functional as F  # noqa: E402
 
 try:
@@ -81,9 +81,9 @@ def make_numpy(kind, p, xs, ys, batched=False):
     return step, lambda: out["grads"]
 
 
-def _library_cell(kind, p, dtype):
+def _library_cell(kind, p, dtype, lib=tinygrad_rnn):
     D, H = p["weight_ih"].shape[1], p["weight_hh"].shape[1]
-    cell = CELLS[kind](D, H, dtype=dtype)
+    cell = {"rnn": lib.RNNCell, "lstm": lib.LSTMCell, "gru": lib.GRUCell}[kind](D, H, dtype=dtype)
     cell.load_torch_state_dict({k: p[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")})
     return cell
 
@@ -93,15 +93,16 @@ def _cell_grads(cell, head_weight, head_bias) -> dict:
     biases that the library folds together are compared through their sum's gradient)."""
     g = {"weight_ih": cell.U.grad, "weight_hh": cell.W.grad, "bias_ih": cell.b.grad,
          "V": head_weight.grad, "c": head_bias.grad}
-    if isinstance(cell, GRUCell):
+    if hasattr(cell, "b_hn"):  # a GRU
         g["bias_hh_n"] = cell.b_hn.grad
     return g
 
 
-def make_library_loop(kind, p, xs, ys):
+def make_library_loop(kind, p, xs, ys, lib=tinygrad_rnn):
     """The user's own code: a loop over the cell, an output layer and a loss per step."""
-    cell = _library_cell(kind, p, xs.dtype)
-    head = Linear(*p["V"].shape[::-1], dtype=xs.dtype)
+    cell = _library_cell(kind, p, xs.dtype, lib)
+    head = lib.Linear(*p["V"].shape[::-1], dtype=xs.dtype)
+    mse = lib.functional.mse_loss
     head.load_state_dict({"weight": p["V"], "bias": p["c"]})
     T = xs.shape[0]
 
@@ -112,17 +113,18 @@ def make_library_loop(kind, p, xs, ys):
         for t in range(T):
             state = cell(xs[t], state)
             h = state[0] if kind == "lstm" else state
-            loss = loss + F.mse_loss(head(h), ys[t])
+            loss = loss + mse(head(h), ys[t])
         loss = loss / T
         loss.backward()
 
     return step, lambda: _cell_grads(cell, head.weight, head.bias)
 
 
-def make_library_rnn(kind, p, xs, ys):
+def make_library_rnn(kind, p, xs, ys, lib=tinygrad_rnn):
     """The `RNN` sequence model with its output layer, as a user would train it."""
     D, H = p["weight_ih"].shape[1], p["weight_hh"].shape[1]
-    model = tinygrad_rnn.RNN(D, H, output_size=p["V"].shape[0], cell=kind, dtype=xs.dtype)
+    model = lib.RNN(D, H, output_size=p["V"].shape[0], cell=kind, dtype=xs.dtype)
+    mse = lib.functional.mse_loss
     model.cells[0].load_torch_state_dict({k: p[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")})
     model.V.data[...] = p["V"]
     model.c.data[...] = p["c"]
@@ -130,7 +132,7 @@ def make_library_rnn(kind, p, xs, ys):
     def step():
         model.zero_grad()
         outputs, _ = model(xs)
-        F.mse_loss(outputs, ys).backward()
+        mse(outputs, ys).backward()
 
     return step, lambda: _cell_grads(model.cells[0], model.V, model.c)
 
@@ -201,16 +203,23 @@ def library_has_rnn() -> bool:
     return hasattr(tinygrad_rnn, "RNN")
 
 
-def make_systems(kind, p, xs, ys, with_torch=True) -> dict:
-    systems = {"numpy": make_numpy(kind, p, xs, ys),
-               "numpy batched": make_numpy(kind, p, xs, ys, batched=True),
-               "library loop": make_library_loop(kind, p, xs, ys)}
+BASELINE = None  # the library at an earlier commit (run.py --baseline), timed beside today's
+
+
+def make_systems(kind, p, xs, ys, with_torch=True, only: str | None = None) -> dict:
+    """{name: (step, grads)} of every system there is here (or just the one named `only`)."""
+    builders = {"numpy": lambda: make_numpy(kind, p, xs, ys),
+                "numpy batched": lambda: make_numpy(kind, p, xs, ys, batched=True),
+                "library loop": lambda: make_library_loop(kind, p, xs, ys)}
     if library_has_rnn():
-        systems["library RNN"] = make_library_rnn(kind, p, xs, ys)
+        builders["library RNN"] = lambda: make_library_rnn(kind, p, xs, ys)
+    if BASELINE is not None:
+        builders["before: loop"] = lambda: make_library_loop(kind, p, xs, ys, BASELINE)
+        builders["before: RNN"] = lambda: make_library_rnn(kind, p, xs, ys, BASELINE)
     if with_torch and torch is not None:
-        systems["torch loop"] = make_torch_loop(kind, p, xs, ys)
-        systems["torch fused"] = make_torch_fused(kind, p, xs, ys)
-    return systems
+        builders["torch loop"] = lambda: make_torch_loop(kind, p, xs, ys)
+        builders["torch fused"] = lambda: make_torch_fused(kind, p, xs, ys)
+    return {name: build() for name, build in builders.items() if only is None or name == only}
 
 
 # ------------------------------------------------------------------------------------------------

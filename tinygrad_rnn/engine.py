@@ -324,14 +324,15 @@ def _sequence_backward(node: Node, grad, relevant, pending: dict, owned: set, an
     deltas, saved.deltas = saved.deltas, None
     if found is None:  # ‖∂L/∂state‖ of every step and part, kept on the node (Node.step_grad_norms)
         T, parts = deltas.shape[0], saved.parts
-        per_part = deltas.reshape(T, -1, parts, deltas.shape[-1] // parts).astype(np.float64, copy=False)
-        node._steps = (np.sqrt(np.einsum("tbph,tbph->tp", per_part, per_part)), root.order)
+        per_part = deltas.reshape(T, -1, parts, deltas.shape[-1] // parts)
+        norms = np.sqrt(np.einsum("tbph,tbph->tp", per_part, per_part).astype(np.float64))
+        node._steps = (norms, root.order)
     for view in views:
         delta = deltas[view.options["index"]]
         if found is not None:
             found[view] = delta.copy()
-        elif view._tensor is not None:
-            _store_grad(view, view._tensor, delta, False, root)
+        elif view._tensor is not None:  # deltas is the engine's own: the steps' slices need no copy
+            _store_grad(view, view._tensor, delta, np.shares_memory(delta, deltas), root)
 
 
 def _store_grad(node: Node, tensor_ref, grad: np.ndarray, owned: bool, root: Node) -> None:

@@ -108,7 +108,11 @@ def _rnn_sequence_backward(G, saved: RNNSaved, needs):
     xs, h0, U, W, hs = saved.xs, saved.h0, saved.U, saved.W, saved.hs
     T, B, H = hs.shape
     active = _active(saved.active, T, B)
-    d_pre = (hs > 0).astype(hs.dtype) if saved.relu else 1 - hs * hs  # φ'(pre) of every step; × δ below
+    if saved.relu:  # φ'(pre) of every step, multiplied by δ step by step below
+        d_pre = (hs > 0).astype(hs.dtype)
+    else:
+        d_pre = np.multiply(hs, hs)
+        np.subtract(1, d_pre, out=d_pre)
     deltas = np.empty_like(hs)
     carry = np.zeros((B, H), hs.dtype)
     for t in range(T - 1, -1, -1):
@@ -308,39 +312,42 @@ def _gru_sequence_backward(G, saved: GRUSaved, needs):
     T, B, H = hs.shape
     active = _active(saved.active, T, B)
     R, Z, N, HN = rz[..., :H], rz[..., H:], nh[0], nh[1]
-    # δn = δh ⊙ (1 − z)(1 − n²), δz = δh ⊙ (h_{t−1} − n) z(1 − z), δr = δn ⊙ hn r(1 − r): the factors
-    # beside δh and δn are known before the recursion
-    Pn = np.subtract(1, Z)
-    Pn *= 1 - N * N
-    Pz = np.empty_like(Z)
-    Pz[1:] = hs[:-1]
-    Pz[0] = 0 if h0 is None else h0
-    Pz -= N
-    Pz *= Z - Z * Z
-    Pr = R - R * R
-    Pr *= HN
+    # δn = δh ⊙ (1 − z)(1 − n²), δz = δh ⊙ (h_{t−1} − n) z(1 − z), δr = δn ⊙ hn r(1 − r), and
+    # δ(gh_n) = δn ⊙ r: each is δh times a factor known before the recursion, so the buffers hold
+    # the factors first and are multiplied by δh step by step
     d_gx = np.empty((T, B, 3 * H), hs.dtype)
-    d_ghn = np.empty_like(hs)                 # δ(gh_n) = δn ⊙ r; δ(gh_r), δ(gh_z) equal δ(gx_r), δ(gx_z)
+    Fr, Fz, Fn = d_gx[..., :H], d_gx[..., H:2 * H], d_gx[..., 2 * H:]
+    np.subtract(1, Z, out=Fn)
+    np.multiply(N, N, out=Fr)
+    np.subtract(1, Fr, out=Fr)
+    Fn *= Fr                                  # (1 − z)(1 − n²)
+    np.multiply(R, R, out=Fr)
+    np.subtract(R, Fr, out=Fr)
+    Fr *= HN
+    Fr *= Fn                                  # (1 − z)(1 − n²) hn r(1 − r)
+    Fz[1:] = hs[:-1]
+    Fz[0] = 0 if h0 is None else h0
+    Fz -= N
+    Fz *= Z
+    Fz -= Fz * Z                              # (h_{t−1} − n) z(1 − z)
+    d_ghn = np.multiply(Fn, R)                # δ(gh_r), δ(gh_z) are δ(gx_r), δ(gx_z)
     deltas = np.empty_like(hs)
     carry = np.zeros((B, H), hs.dtype)
     tmp = np.empty((B, H), hs.dtype)
     W_rz, W_n = W[:2 * H], W[2 * H:]
     for t in range(T - 1, -1, -1):
-        n, dh, dx = active[t], deltas[t], d_gx[t]
+        n, dh, dx, dg = active[t], deltas[t], d_gx[t], d_ghn[t]
         np.add(G[t], carry, out=dh)
-        dn, dz, dr = dx[:, 2 * H:], dx[:, H:2 * H], dx[:, :H]
-        np.multiply(dh, Pn[t], out=dn)
-        np.multiply(dh, Pz[t], out=dz)
-        np.multiply(dn, Pr[t], out=dr)
-        np.multiply(dn, R[t], out=d_ghn[t])
+        dx.reshape(B, 3, H)[...] *= dh[:, None, :]
+        dg *= dh
         if n < B:
             dx[n:] = 0
-            d_ghn[t, n:] = 0
+            dg[n:] = 0
         if _cut(saved.truncate, t):
             carry[:] = 0
             continue
         np.matmul(dx[:, :2 * H], W_rz, out=carry)  # δh_{t−1} = δgh W + δh ⊙ z
-        np.matmul(d_ghn[t], W_n, out=tmp)
+        np.matmul(dg, W_n, out=tmp)
         carry += tmp
         if n == B:
             np.multiply(dh, Z[t], out=tmp)
@@ -376,11 +383,12 @@ def gru_sequence(xs, *rest, has_state=False, has_bias=True, truncate=None, activ
     h0, U, W, b, b_hn = given.get("h0"), given["U"], given["W"], given.get("b"), given.get("b_hn")
     T, B, H = _check("gru_sequence", xs, h0, U, W, 3)
     act = _active(active, T, B)
-    gx = _input_products(xs, U, b)
-    hs = np.empty((T, B, H), gx.dtype)
-    rz = gx[..., :2 * H]                     # the r and z pre-activations, turned into r, z in place
-    nh = np.zeros((2, T, B, H), gx.dtype)    # n, and hn = h_{t−1} W_nᵀ + b_hn
-    WT, gh = np.ascontiguousarray(W.T), np.zeros((B, 3 * H), gx.dtype)
+    # the r, z part (kept, turned into r and z in place) and the n part of x Uᵀ + b, apart
+    rz = _input_products(xs, U[:2 * H], None if b is None else b[:2 * H])
+    gx_n = _input_products(xs, U[2 * H:], None if b is None else b[2 * H:])
+    hs = np.empty((T, B, H), rz.dtype)
+    nh = np.zeros((2, T, B, H), rz.dtype)    # n, and hn = h_{t−1} W_nᵀ + b_hn
+    WT, gh = np.ascontiguousarray(W.T), np.zeros((B, 3 * H), rz.dtype)
     h = h0
     for t in range(T):
         n, g = act[t], rz[t]
@@ -398,7 +406,7 @@ def gru_sequence(xs, *rest, has_state=False, has_bias=True, truncate=None, activ
         else:
             np.add(gh[r, 2 * H:], b_hn, out=hn[r])
         np.multiply(g[r, :H], hn[r], out=nn[r])
-        nn[r] += gx[t, r, 2 * H:]
+        nn[r] += gx_n[t, r]
         np.tanh(nn[r], out=nn[r])            # n = tanh(gx_n + r ⊙ hn)
         if h is None:
             np.multiply(g[r, H:], nn[r], out=h_t[r])
