@@ -32,12 +32,12 @@ def kept_loss(lib, kind: str = "lstm", layers: int = 2, T: int = 20, batch: int 
         losses = []
         forward_peak = None
         for _ in range(kept):
-            out, _ = model(xs)
+            out, state = model(xs)
             loss = mse(out, ys)
             if forward_peak is None:
                 forward_peak = tracemalloc.get_traced_memory()[1] - base
             loss.backward()
-            del out
+            del out, state  # the program keeps the loss only
             losses.append(loss)
         model.states = []  # the model's own reference to its last forward
         gc.collect()

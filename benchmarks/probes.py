@@ -55,6 +55,7 @@ def main(argv=None) -> int:
         if args.torch:
             import torch  # noqa: F401  (a large library's objects, as in a program that uses both)
         import graph_costs
+
         import tinygrad_rnn
         lib = tinygrad_rnn
         if args.baseline:

@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import numpy_floor  # noqa: E402  (beside this file)
+import graph_costs  # noqa: E402  (beside this file)
+import numpy_floor  # noqa: E402
 
 import tinygrad_rnn  # noqa: E402
 from tinygrad_rnn import GRUCell, LSTMCell, RNNCell, Tensor, no_grad  # noqa: E402
-from tinygrad_rnn import functional as F  # noqa: E402
 
 try:
     import torch
@@ -56,6 +56,8 @@ SYSTEM_NOTES = {
     "library RNN": "tinygrad_rnn: the `RNN` sequence model (output layer included)",
     "torch loop": "PyTorch eager, Python loop over nn.RNNCell/LSTMCell/GRUCell + nn.Linear",
     "torch fused": "PyTorch nn.RNN/LSTM/GRU (fused C++) + nn.Linear",
+    "before: loop": "the library loop as the code was at the --baseline commit",
+    "before: RNN": "the `RNN` model as the code was at the --baseline commit",
 }
 
 
@@ -429,6 +431,48 @@ def bench_memory(kind: str, batch: int, hidden: int, lengths) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------
+# Peak RSS (each system in a fresh process: PyTorch's allocator counts as NumPy's does)
+# ------------------------------------------------------------------------------------------------
+RSS_WORK = [("rnn", "medium"), ("lstm", "medium"), ("gru", "medium"), ("rnn", "long")]
+
+
+def bench_rss(systems: list[str], baseline: str | None, log) -> dict:
+    """{(cell, config): {system: bytes}} from benchmarks/probes.py, one process per measurement."""
+    import json
+    import subprocess
+    probe = str(Path(__file__).resolve().parent / "probes.py")
+    out = {}
+    for kind, config in RSS_WORK:
+        row = {}
+        for name in systems:
+            cmd = [sys.executable, probe, "rss", name, kind, config] + (["--baseline", baseline] if baseline else [])
+            result = subprocess.run(cmd, capture_output=True, text=True)
+            if result.returncode != 0:
+                log(f"  rss {name} {kind} {config}: failed: {result.stderr.strip()[-200:]}")
+                continue
+            row[name] = json.loads(result.stdout.strip().splitlines()[-1])["peak"]
+        out[kind, config] = row
+        log(f"  rss {kind} {config}: " + "  ".join(f"{k} {v / 2**20:.1f} MiB" for k, v in row.items()))
+    return out
+
+
+def bench_collector(baseline: str | None, log) -> dict:
+    """The collector's share of a long unroll, without and with PyTorch imported, today and before."""
+    import json
+    import subprocess
+    probe = str(Path(__file__).resolve().parent / "probes.py")
+    out = {}
+    for code in ["today"] + (["before"] if baseline else []):
+        for with_torch in [False] + ([True] if torch is not None else []):
+            cmd = [sys.executable, probe, "collector"] + (["--torch"] if with_torch else []) + \
+                  (["--baseline", baseline] if code == "before" else [])
+            result = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            out[code, with_torch] = json.loads(result.stdout.strip().splitlines()[-1])
+            log(f"  collector {code}{' with torch' if with_torch else ''}: {out[code, with_torch]['ratio']:.2f}x")
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
 # The report
 # ------------------------------------------------------------------------------------------------
 def limit_threads(n: int) -> None:
@@ -537,6 +581,100 @@ def _saved_text(kind):
             "backward keeps")
 
 
+def _median(results, kind, config, name):
+    times = results.get((kind, config), {}).get(name)
+    return statistics.median(times) if times else None
+
+
+def targets(results, configs, cells, op_rows, memory, rss, costs) -> list[str]:
+    """Every numeric target of this wave's issues, with what this run measured and a verdict."""
+    rows = []
+
+    def add(what, value, ok):
+        rows.append(f"| {what} | {value} | {'met' if ok else 'missed'} |")
+
+    def ratio_row(what, num, den, limit, kinds, where):
+        for kind in kinds:
+            for config in where:
+                a, b = _median(results, kind, config, num), _median(results, kind, config, den)
+                if a is not None and b is not None:
+                    add(f"{what}, {kind.upper()} {config}", f"{a / b:.2f}x", a / b <= limit)
+
+    if torch is not None:
+        ratio_row("`RNN` / PyTorch fused ≤ 1.0", "library RNN", "torch fused", 1.0,
+                  [k for k in cells if k != "lstm"], configs)
+        ratio_row("`RNN` / PyTorch fused ≤ 1.0", "library RNN", "torch fused", 1.0,
+                  ["lstm"] if "lstm" in cells else [], [c for c in configs if c != "long"])
+        ratio_row("`RNN` / PyTorch fused ≤ 3.0", "library RNN", "torch fused", 3.0,
+                  ["lstm"] if "lstm" in cells else [], [c for c in configs if c == "long"])
+        ratio_row("loop / PyTorch eager loop ≤ 1.0", "library loop", "torch loop", 1.0, cells, configs)
+    if BASELINE is not None:
+        ratio_row("loop / the same loop before ≤ 1.0", "library loop", "before: loop", 1.0, cells, configs)
+        ratio_row("`RNN` / `RNN` before ≤ 1.0", "library RNN", "before: RNN", 1.0, cells, configs)
+    for kind, config in RSS_WORK:
+        row = rss.get((kind, config), {})
+        if "torch loop" in row and config == "medium":
+            add(f"peak RSS, loop / PyTorch eager loop ≤ 1.0, {kind.upper()} {config}",
+                f"{row['library loop'] / 2**20:.1f} / {row['torch loop'] / 2**20:.1f} MiB",
+                row["library loop"] <= row["torch loop"])
+        if "torch fused" in row and config == "medium":
+            add(f"peak RSS, `RNN` / PyTorch fused ≤ 1.0, {kind.upper()} {config}",
+                f"{row['library RNN'] / 2**20:.1f} / {row['torch fused'] / 2**20:.1f} MiB",
+                row["library RNN"] <= row["torch fused"])
+    for kind, (batch, hidden, mem) in memory.items():
+        if 100 in mem["lengths"]:
+            i = mem["lengths"].index(100)
+            lib, floor = mem["systems"]["library loop"]["peaks"][i], mem["systems"]["numpy"]["peaks"][i]
+            add(f"peak (tracemalloc), loop / hand-written NumPy BPTT ≤ 1.5, {kind.upper()} B{batch} H{hidden} T100",
+                f"{lib / floor:.2f}x", lib / floor <= 1.5)
+    if "kept" in costs:
+        share = costs["kept"]["today"]["share"]
+        add("a loss kept after backward() ≤ 5% of the forward's peak (2-layer LSTM, T20 B8 H32)",
+            f"{share * 100:.1f}%", share <= 0.05)
+    for (code, with_torch), c in costs.get("collector", {}).items():
+        if code == "today":
+            add(f"collector on / off, loop over RNNCell B4 H32 T1000{', PyTorch imported' if with_torch else ''} ≤ 1.1",
+                f"{c['ratio']:.2f}x", c["ratio"] <= 1.1)
+    for r in op_rows:
+        if r["op"].startswith("a * b"):
+            add("`a * b` on 8 elements, forward + backward ≤ 9.4 µs", f"{r['library'] * 1e6:.2f} µs",
+                r["library"] * 1e6 <= 9.4)
+    return ["| target | measured | verdict |", "|---|---:|---|"] + rows
+
+
+def costs_tables(costs) -> list[str]:
+    lines = []
+    if "kept" in costs:
+        lines += ["| code | forward peak | held by each kept loss | share |", "|---|---:|---:|---:|"]
+        for code, k in costs["kept"].items():
+            lines.append(f"| {code} | {k['forward_peak'] / 1024:.0f} KiB | {k['per_kept_loss'] / 1024:.1f} KiB | "
+                         f"{k['share'] * 100:.1f}% |")
+        lines.append("")
+    if "objects" in costs:
+        lines += ["| code | objects the cycle collector tracks, per graph node |", "|---|---:|"]
+        lines += [f"| {code} | {n:.2f} |" for code, n in costs["objects"].items()]
+        lines.append("")
+    if "collector" in costs:
+        lines += ["| code | PyTorch imported | CPU s, collector on | off | on / off |", "|---|---|---:|---:|---:|"]
+        for (code, with_torch), c in costs["collector"].items():
+            lines.append(f"| {code} | {'yes' if with_torch else 'no'} | {c['on']:.3f} | {c['off']:.3f} | "
+                         f"{c['ratio']:.2f}x |")
+        lines.append("")
+    return lines
+
+
+def rss_table(rss) -> list[str]:
+    names = []
+    for row in rss.values():
+        names += [n for n in row if n not in names]
+    lines = ["| work | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for (kind, config), row in rss.items():
+        b, h, t = CONFIGS[config]
+        lines.append(f"| {kind.upper()} B{b} H{h} T{t} | " +
+                     " | ".join(f"{row[n] / 2**20:.1f}" if n in row else "–" for n in names) + " |")
+    return lines
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--configs", default=None,
@@ -550,7 +688,13 @@ def main(argv=None) -> int:
                              "spins, and two runtimes' spinning threads on two cores disturb each other)")
     parser.add_argument("--output", default=str(Path(__file__).resolve().parent / "RESULTS.md"),
                         help="Markdown report to write ('-' for none)")
+    parser.add_argument("--baseline", metavar="COMMIT",
+                        help="also time the library as it was at COMMIT, interleaved with today's")
     args = parser.parse_args(argv)
+    global BASELINE
+    if args.baseline:
+        import baseline
+        BASELINE = baseline.load(args.baseline)
     configs = args.configs or ("tiny,small" if args.quick else ",".join(CONFIGS))
     configs = [c.strip() for c in configs.split(",") if c.strip()]
     cells = [c.strip() for c in args.cells.split(",") if c.strip()]
@@ -582,13 +726,22 @@ def main(argv=None) -> int:
     results = bench_steps(configs, cells, repeats, log)
     log("timing single ops ...")
     op_rows = bench_ops(number=500 if args.quick else 2000, repeats=5 if args.quick else 9)
-    memory = {}
+    memory, rss, costs = {}, {}, {}
     if not args.no_memory:
         log("measuring memory ...")
         batch, hidden = (16, 64) if args.quick else (32, 256)
         lengths = (10, 20, 40) if args.quick else (25, 50, 100, 200)
         for kind in cells:
             memory[kind] = (batch, hidden, bench_memory(kind, batch, hidden, lengths))
+        if not args.quick:
+            names = ["numpy", "library loop", "library RNN"] + (["torch loop", "torch fused"] if torch else []) + \
+                    (["before: loop", "before: RNN"] if args.baseline else [])
+            rss = bench_rss(names, args.baseline, log)
+        log("measuring what the graph costs ...")
+        libs = {"today": tinygrad_rnn} | ({"before": BASELINE} if BASELINE is not None else {})
+        costs["kept"] = {code: graph_costs.kept_loss(lib) for code, lib in libs.items()}
+        costs["objects"] = {code: graph_costs.tracked_objects_per_node(lib) for code, lib in libs.items()}
+        costs["collector"] = bench_collector(args.baseline, log)
 
     out = ["# Benchmark results", "",
            f"`{' '.join(['python benchmarks/run.py'] + (argv if argv is not None else sys.argv[1:]))}`, "
@@ -601,6 +754,9 @@ def main(argv=None) -> int:
             "gradients were checked against the NumPy step's before timing.", ""]
     out += [f"- **{name}**: {note}" for name, note in SYSTEM_NOTES.items()] + [""]
     out += [f"> {n}" for n in notes] + ([""] if notes else [])
+    out += ["## Targets", "", "Each numeric target of the issues, as this run measured it (times are medians "
+            "of interleaved rounds; see the tables below).", ""]
+    out += targets(results, configs, cells, op_rows, memory, rss, costs) + [""]
     out += step_tables(results, configs, cells)
     out += ["## Per-op overhead", "", "Forward and backward of one small op (`y = op(...)`, `y.backward(g)`) "
             "against the same arithmetic in bare NumPy (forward and both vjps); the last row divides a "
@@ -612,6 +768,17 @@ def main(argv=None) -> int:
                 "least-squares line through the peaks is the cost of one more time step.", ""]
         for kind, (batch, hidden, mem) in memory.items():
             out += memory_table(kind, batch, hidden, mem) + [""]
+    if rss:
+        out += ["", "## Peak resident memory of one training step (MiB)", "",
+                "The first step of each system in a fresh process (benchmarks/probes.py): the growth of the "
+                "process's high-water mark, so PyTorch's allocator counts as NumPy's does.", ""] + rss_table(rss)
+    if costs:
+        out += ["", "## What the graph costs", "",
+                "A loss kept after backward() (`losses.append(loss)`) by an `RNN` (2-layer LSTM, T20 B8 H32); the "
+                "objects the cycle collector tracks per node of a loop's graph; and the collector's share of "
+                "one step of a loop over `RNNCell` (B4 H32 T1000, a loss per step), in processes of its own "
+                "(the timing tables above freeze the objects already there when they start).", ""]
+        out += costs_tables(costs)
     notes_file = Path(__file__).resolve().parent / "NOTES.md"
     if notes_file.exists():  # the hand-written reading of these numbers: targets, profile, what is left
         out += ["", notes_file.read_text().strip()]
