@@ -128,9 +128,9 @@ def mse_loss(pred, target, reduction: str = "mean") -> Tensor:
         raise ValueError(f"mse_loss: pred has shape {pred.shape} but target has shape {target.shape}")
     diff = pred - target
     if reduction == "mean":  # the usual call, once per step of a training loop: no more work than that
-        return (diff * diff).mean()
+        return (diff ** 2).mean()  # a power keeps diff once and its gradient makes one array
     _check_reduction(reduction, "mse_loss")
-    return _reduce(diff * diff, reduction)
+    return _reduce(diff ** 2, reduction)
 
 
 def _same_shape(x: Tensor, y: Tensor, op: str) -> None:

@@ -8,8 +8,12 @@ from .core import normalize_axes, primitive
 
 
 def _spread(g: np.ndarray, shape: tuple, kept: tuple) -> np.ndarray:
-    """A reduction's gradient: `g` (reduced to `kept`, the shape with size-1 reduced axes) copied
-    over the input's shape. Plain C-level calls: this runs once per loss term."""
+    """A reduction's gradient: `g` (reduced to `kept`, the shape with size-1 reduced axes) over the
+    input's shape. A small one is copied out (plain C-level calls: this runs once per loss term of
+    every step); a large one is a read-only broadcast view, which costs no memory (the engine never
+    writes into a gradient it did not allocate)."""
+    if len(shape) and np.prod(shape) > 65536:
+        return np.broadcast_to(np.reshape(g, kept), shape)
     out = np.empty(shape, g.dtype)
     out[...] = np.reshape(g, kept)
     return out
