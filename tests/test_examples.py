@@ -43,3 +43,10 @@ def test_draw_unrolled(tmp_path):
     for name in ("unfolded", "folded", "ops", "grads"):
         assert "digraph" in (tmp_path / "pics" / f"{name}.dot").read_text()
     assert "cluster_t" in (tmp_path / "pics" / "unfolded.dot").read_text()
+
+
+def test_variable_lengths(tmp_path):
+    out = run("variable_lengths.py", "--steps", "3", "--hidden", "8", "--batch", "4", cwd=tmp_path)
+    assert "step    3  loss" in out
+    difference = float(out.strip().splitlines()[-1].split()[-1])
+    assert difference < 1e-5  # the padded batch gives its sentences' own gradients

@@ -59,3 +59,19 @@ def test_copy_task():
     assert np.all(xs[n:n + delay - 1] == 0) and np.all(xs[n + delay - 1] == 9) and np.all(xs[n + delay:] == 0)
     assert np.array_equal(ys[-n:], xs[:n]) and np.all(ys[:-n] == 0)
     assert math.isclose(copy_baseline(delay), 10 * math.log(8) / (delay + 20))
+
+
+def test_sentence_batches_end_at_a_sentence_and_pad_the_rest():
+    from tinygrad_rnn.tasks import PAD, sentence_batch
+    text = make_corpus(size=4000)
+    vocab = Vocab.from_text(text)
+    data = vocab.encode(text)
+    ends = np.array([vocab.index[c] for c in ".!?\n" if c in vocab.index])
+    ids, targets, lengths = sentence_batch(data, 40, 64, np.random.default_rng(3), ends)
+    assert ids.shape == targets.shape == (40, 64) and lengths.shape == (64,)
+    assert np.all((lengths >= 20) & (lengths <= 40)) and np.any(lengths < 40)
+    for b, L in enumerate(lengths):
+        assert np.all(targets[L:, b] == PAD) and np.all(targets[:L, b] != PAD)
+        if L < 40:
+            assert targets[L - 1, b] in ends  # the sequence stops right after a sentence's end
+        np.testing.assert_array_equal(targets[:L - 1, b], ids[1:L, b])  # targets: the next characters

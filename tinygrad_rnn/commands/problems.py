@@ -11,7 +11,17 @@ import math
 import numpy as np
 
 from .. import functional as F
-from ..tasks import BASELINE_MSE, Vocab, adding_batch, char_batch, copy_baseline, copy_batch, make_corpus, one_hot
+from ..tasks import (
+    BASELINE_MSE,
+    PAD,
+    Vocab,
+    adding_batch,
+    copy_baseline,
+    copy_batch,
+    make_corpus,
+    one_hot,
+    sentence_batch,
+)
 from ..tasks import adding as adding_task
 from ..tasks import copy as copy_task
 from ..tensor import Tensor
@@ -43,7 +53,11 @@ def rows(outputs) -> Tensor:
 
 
 class CharProblem:
-    """Predict the next character of a text. The loss is the cross-entropy in nats per character."""
+    """Predict the next character of a text. The loss is the cross-entropy in nats per character.
+
+    Training windows stop at a sentence's end where one falls in their second half, so a batch holds
+    sequences of different lengths: the model runs each only as far as its own length
+    (`rnn(xs, lengths=...)`) and the loss skips the padding (`cross_entropy(..., ignore_index=PAD)`)."""
 
     name = "char"
     metric = "cross-entropy (nats/char)"
@@ -65,9 +79,10 @@ class CharProblem:
         self.baseline = math.log(len(self.vocab))  # a uniform guess over the characters
         # where samples start: a common sentence opening if the text has one, else its first character
         self.prime = "The" if "The " in text else text[0]
+        self.ends = np.array([self.vocab.index[c] for c in ".!?\n" if c in self.vocab.index], dtype=np.int64)
 
     def batch(self, rng: np.random.Generator, size: int | None = None):
-        ids, targets = char_batch(self.train_data, self.seq_len, size or self.batch_size, rng)
+        ids, targets, _ = sentence_batch(self.train_data, self.seq_len, size or self.batch_size, rng, self.ends)
         return one_hot(ids, len(self.vocab)), targets
 
     def held_out(self, seed: int):
@@ -81,7 +96,12 @@ class CharProblem:
                 f"which training never sees")
 
     def loss(self, outputs, targets) -> Tensor:
-        return F.cross_entropy(rows(outputs), targets.reshape(-1))
+        return F.cross_entropy(rows(outputs), targets.reshape(-1), ignore_index=PAD)
+
+    def lengths(self, targets: np.ndarray) -> np.ndarray | None:
+        """Each sequence's length (its targets before the padding), or None when none is padded."""
+        lengths = (targets != PAD).sum(axis=0)
+        return None if np.all(lengths == targets.shape[0]) else lengths
 
     def describe_baseline(self) -> str:
         return f"a uniform guess over {len(self.vocab)} characters scores {self.baseline:.3f}"
@@ -111,6 +131,9 @@ class AddingProblem:
     def loss(self, outputs, targets) -> Tensor:
         return F.mse_loss(step_outputs(outputs)[-1], targets)
 
+    def lengths(self, targets) -> None:
+        return None  # every sequence has the task's length
+
     def describe_baseline(self) -> str:
         return f"always answering 1 scores {self.baseline:.3f}"
 
@@ -139,6 +162,9 @@ class CopyProblem:
 
     def loss(self, outputs, targets) -> Tensor:
         return F.cross_entropy(rows(outputs), targets.reshape(-1))
+
+    def lengths(self, targets) -> None:
+        return None  # every sequence has the task's length
 
     def describe_baseline(self) -> str:
         return f"remembering nothing scores 10·log(8)/(T+20) = {self.baseline:.3f}"

@@ -228,7 +228,7 @@ def _train(model, optimizer, problem, config: dict, step: int, record: Record, h
     while step < config["steps"] and not stop.requested:
         rng = np.random.default_rng([config["seed"], step + 1])  # per-step seeds: a resumed run sees the same data
         xs, targets = problem.batch(rng)
-        outputs, _ = model(xs)
+        outputs, _ = model(xs, lengths=problem.lengths(targets))  # a char batch's sentences end apart
         loss = problem.loss(outputs, targets)
         value = loss.item()
         start = value if start is None else start

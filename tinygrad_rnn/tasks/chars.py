@@ -42,3 +42,22 @@ def char_batch(data: np.ndarray, seq_len: int, batch: int, rng: np.random.Genera
     starts = rng.integers(0, len(data) - seq_len, size=batch)
     windows = np.stack([data[s:s + seq_len + 1] for s in starts], axis=1)  # (T + 1, B)
     return windows[:-1], windows[1:]
+
+
+PAD = -100  # the target of a step past a sequence's end: cross_entropy(..., ignore_index=PAD) skips it
+
+
+def sentence_batch(data: np.ndarray, seq_len: int, batch: int, rng: np.random.Generator, ends):
+    """Like `char_batch`, but each window stops at the last sentence end (an id in `ends`) in its
+    second half, where it has one: sequences of different lengths, as a batch padded to `seq_len`.
+    Returns inputs (T, B), targets (T, B) with PAD past each sequence's end, and the lengths (B,)."""
+    ids, targets = char_batch(data, seq_len, batch, rng)
+    lengths = np.full(batch, seq_len, dtype=np.int64)
+    if len(ends):
+        half = seq_len // 2
+        ending = np.isin(targets[half:], ends)          # (T - half, B): where a sentence ends
+        has_end = ending.any(axis=0)
+        last = ending.shape[0] - 1 - np.argmax(ending[::-1], axis=0)
+        lengths = np.where(has_end, half + last + 1, seq_len)
+        targets = np.where(np.arange(seq_len)[:, None] < lengths[None, :], targets, PAD)
+    return ids, targets, lengths
