@@ -303,3 +303,12 @@ def test_huge_and_binary_text_files_are_named_for_what_they_are(bad_files, tmp_p
     assert huge.returncode == 2 and "too large" in huge.stderr
     binary = cli("train", "--text", bad_files["binary"], cwd=tmp_path)
     assert binary.returncode == 2 and "binary" in binary.stderr
+
+
+def test_draw_max_steps_all_draws_every_step(tmp_path):
+    out = tmp_path / "all.dot"
+    result = cli("draw", "--steps", "20", "--max-steps", "all", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert out.read_text().count("cluster_t") == 20 and "elided" not in out.read_text()
+    result = cli("draw", "--steps", "20", "-o", tmp_path / "default.dot")  # the default elides 20 steps
+    assert "elided" in (tmp_path / "default.dot").read_text()

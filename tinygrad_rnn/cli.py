@@ -43,6 +43,11 @@ def positive_int(text: str) -> int:
     return _whole_number(text, 1, "must be at least 1")
 
 
+def steps_to_show(text: str):
+    """--max-steps: a positive whole number, or "all" to draw every step."""
+    return "all" if text == "all" else _whole_number(text, 1, "must be at least 1 (or all)")
+
+
 def nonnegative_int(text: str) -> int:
     return _whole_number(text, 0, "must not be negative")
 
@@ -127,8 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument("--steps", type=positive_int, default=3, help="time steps to unroll (default 3)")
     draw.add_argument("--view", choices=VIEWS, default="unfolded", help="unfolded (default), folded or ops")
     draw.add_argument("--grads", action="store_true", help="run backward and show ‖∂L/∂a_t‖ on each hidden state")
-    draw.add_argument("--max-steps", type=positive_int, default=None,
-                      help="show only the first and last steps of a long unroll")
+    draw.add_argument("--max-steps", type=steps_to_show, default=None, metavar="N|all",
+                      help="show only the first and last N steps of a long unroll (default: as many as "
+                           "stay readable); all: every step")
     draw.add_argument("-o", "--output", metavar="FILE", default="unrolled.svg",
                       help="output file; the suffix picks the format: .svg .png .pdf .dot (default unrolled.svg)")
 
