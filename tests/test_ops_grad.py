@@ -725,7 +725,7 @@ TESTED_PRIMITIVES = {
     "clip", "sum", "mean", "max", "reshape", "transpose", "getitem", "concatenate", "stack", "linear", "power",
     "min", "maximum", "minimum", "where", "expand", "leaky_relu", "softplus", "elu", "gelu", "silu",
     "binary_cross_entropy",
-    "lstm_cell", "lstm_hidden", "gru_cell",  # tests/test_recurrent_ops.py
+    "lstm_cell", "lstm_hidden", "gru_cell", "linear_tanh", "linear_relu",  # tests/test_recurrent_ops.py
     "rnn_sequence", "lstm_sequence", "gru_sequence", "step",  # tests/test_sequence_ops.py
 }
 

@@ -80,3 +80,19 @@ def test_gate_functions_are_the_cells_own():
     sig = 1 / (1 + np.exp(-pre))
     np.testing.assert_allclose(np.concatenate([i, f, o], axis=-1), sig[:, [0, 1, 2, 3, 6, 7]])
     np.testing.assert_allclose(g, np.tanh(pre[:, 4:6]))
+
+
+@given(data=st.data(), relu=st.booleans())
+def test_linear_then_nonlinearity(data, relu):
+    """linear_tanh / linear_relu: φ(x wᵀ + b) for an RNN cell's step, b the input part (any batch)."""
+    batch = data.draw(batch_shapes().filter(lambda s: len(s) >= 1), label="batch")
+    n_in, n_out = data.draw(st.integers(1, 3), label="in"), data.draw(st.integers(1, 3), label="out")
+    x = data.draw(values(batch + (n_in,)), label="x")
+    w = data.draw(values((n_out, n_in)), label="w")
+    b = data.draw(values(batch + (n_out,)) if data.draw(st.booleans()) else values((n_out,)), label="b")
+    pre = x @ w.T + b
+    if relu:  # away from the kink
+        b = b + np.where(np.abs(pre) < 0.1, 0.3, 0.0)
+        pre = x @ w.T + b
+    op, expected = (ops.linear_relu, np.maximum(pre, 0)) if relu else (ops.linear_tanh, np.tanh(pre))
+    check_grads(data, op, x, w, b, requires_grad=data.draw(needs_grad(3)), expected=expected)

@@ -301,7 +301,10 @@ def run_backward(root: Node, seed: np.ndarray, retain_graph: bool,
 def _joint_backward(node: Node, grad, relevant, pending: dict, owned: set, anomaly: bool) -> None:
     """Pass on the gradients of a node whose op computes all its inputs' gradients at once."""
     parents = node.parents
-    needs = tuple(p.requires_grad and (relevant is None or p in relevant) for p in parents)
+    if relevant is None:
+        needs = [p.requires_grad for p in parents]
+    else:
+        needs = [p.requires_grad and p in relevant for p in parents]
     for parent, g in zip(parents, node.vjps(grad, node.saved, needs)):
         if g is None or not parent.requires_grad or (relevant is not None and parent not in relevant):
             continue

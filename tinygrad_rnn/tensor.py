@@ -520,6 +520,7 @@ def apply(op, inputs: tuple, options: dict = NO_OPTIONS) -> Tensor:
                 node.op = op.name
                 n = len(inputs)  # tuples built by hand for the usual arities: cheaper than map()
                 node.parents = ((inputs[0]._node,) if n == 1 else (inputs[0]._node, inputs[1]._node) if n == 2
+                                else (inputs[0]._node, inputs[1]._node, inputs[2]._node) if n == 3
                                 else tuple([t._node for t in inputs]))
                 node.vjps = op.vjps_for(len(inputs)) if op.variadic else op.vjps
                 node.saved = saved

@@ -8,7 +8,8 @@ import weakref
 import numpy as np
 
 from .. import ops
-from ..tensor import Tensor, as_tensor
+from ..graph import STATE, Scope
+from ..tensor import Tensor, apply, as_tensor
 from . import init
 from .module import Module, Parameter, check_size
 from .taps import LISTENERS, emit
@@ -36,8 +37,15 @@ class RecurrentCell(Module):
     hidden_size: int
 
     def __call__(self, *args, **kwargs):
-        out = super().__call__(*args, **kwargs)
-        for t in (out if isinstance(out, tuple) else (out,)):
+        # Module.__call__ (a scope for this call, with its step number), written out: one frame
+        # less on every step of a loop
+        previous = STATE.scope
+        STATE.scope = Scope(self, previous, self._scope_step(args, kwargs))
+        try:
+            out = self.forward(*args, **kwargs)
+        finally:
+            STATE.scope = previous
+        for t in (out if type(out) is tuple else (out,)):
             if t.requires_grad and t._node.op is not None:
                 t._node.tensor = weakref.ref(t)  # retained: backward() keeps ∂L/∂a_t (see Node.retain)
         return out
@@ -78,9 +86,10 @@ class RecurrentCell(Module):
         whole input computes x_t Uᵀ + b for all T steps in one matrix product and passes each step
         its slice; the graph is the same node either way (so are diagrams and gradients).
         """
+        # apply(op, ...) rather than ops.linear(...): one Python frame less on every step
         if self.b is None:
-            return ops.linear(x, self.U, out=gx)
-        return ops.linear(x, self.U, self.b, out=gx)
+            return apply(ops.linear, (x, self.U), {"out": gx})
+        return apply(ops.linear, (x, self.U, self.b), {"out": gx})
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}"
@@ -156,9 +165,10 @@ class RNNCell(RecurrentCell):
 
     def recur(self, gx: Tensor, a_prev: Tensor | None) -> Tensor:
         """The step given the input's part gx = x Uᵀ + b (see `project`)."""
-        # a_prev Wᵀ + gx as one node (gx enters as linear's addend); no state: zeros, no term
-        pre = gx if a_prev is None else ops.linear(a_prev, self.W, gx)
-        return pre.tanh() if self.nonlinearity == "tanh" else pre.relu()
+        # φ(a_prev Wᵀ + gx) as one node (gx enters as the addend); no state: zeros, no product
+        if a_prev is None:
+            return gx.tanh() if self.nonlinearity == "tanh" else gx.relu()
+        return apply(ops.linear_tanh if self.nonlinearity == "tanh" else ops.linear_relu, (a_prev, self.W, gx))
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}, nonlinearity={self.nonlinearity!r}"

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from .. import ops
-from ..tensor import Tensor
+from ..tensor import Tensor, apply
 from . import init
 from .module import Module, Parameter, check_size
 
@@ -23,9 +23,9 @@ class Linear(Module):
         self.bias = Parameter(init.uniform((out_features,), bound, rng, dtype), name="bias") if bias else None
 
     def forward(self, x) -> Tensor:
-        if self.bias is None:
-            return ops.linear(x, self.weight)
-        return ops.linear(x, self.weight, self.bias)
+        if self.bias is None:  # apply(op, ...): one Python frame less than ops.linear(...)
+            return apply(ops.linear, (x, self.weight))
+        return apply(ops.linear, (x, self.weight, self.bias))
 
     def extra_repr(self) -> str:
         return f"{self.in_features}, {self.out_features}, bias={self.bias is not None}"

@@ -78,4 +78,6 @@ def _power_d_base(g, saved):
 @primitive(_power_d_base)
 def power(a, exponent=2.0):
     """a ** exponent for a number exponent (`t ** 2`): keeps only a, not the result."""
+    if exponent == 2:
+        return np.square(a), (a, exponent)
     return a ** np.asarray(exponent, a.dtype), (a, exponent)

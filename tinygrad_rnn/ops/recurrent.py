@@ -1,8 +1,9 @@
-"""One step of a gated cell as one primitive: the elementwise part of an LSTM or GRU step (what
-follows the products x Uᵀ and h Wᵀ), forward beside its hand-derived gradient.
+"""One step of a recurrent cell in few nodes: the elementwise part of an LSTM or GRU step (what
+follows the products x Uᵀ and h Wᵀ), and a plain RNN's recurrent product with its nonlinearity,
+each forward beside its hand-derived gradient.
 
-A step written with the elementwise primitives makes a dozen nodes; these make one or two, each
-keeping only the gate activations its gradient is written in. The gate functions (`lstm_gates`,
+A gated step written with the elementwise primitives makes a dozen nodes; these make one or two,
+each keeping only the activations its gradient is written in. The gate functions (`lstm_gates`,
 `gru_gates`) are shared with the fused sequence primitives (sequence.py) and with what the cells
 report to listeners (tinygrad_rnn.inspect), so the equations are written once.
 
@@ -12,13 +13,14 @@ Equations (PyTorch's; gate blocks stacked along the last axis):
           h = o ⊙ tanh(c)                 (lstm_hidden)
     GRU   r = σ(gx_r + gh_r),  z = σ(gx_z + gh_z),  n = tanh(gx_n + r ⊙ (gh_n + b_hn))
           h = (1 − z) ⊙ n + z ⊙ h_prev     (gru_cell)   with gx = x Uᵀ + b, gh = h_prev Wᵀ
+    RNN   a = φ(a_prev Wᵀ + gx)            (linear_tanh, linear_relu: `linear` and φ in one node)
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..engine import IndexedGrad
-from .core import primitive
+from ..engine import IndexedGrad, OuterGrad
+from .core import primitive, rows
 
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
@@ -137,3 +139,36 @@ def gru_cell(gx, *rest, has_state=True, has_bias=True):
     # (1 − z) ⊙ n + z ⊙ h_prev, written as the fused sequence computes it (the same bits)
     h = n - z * n if h_prev is None else n + z * (h_prev - n)
     return h, (r, z, n, hn, h_prev, roles)
+
+
+# ---------------------------------------------------------------------------------------------
+# A plain RNN's step after its input product: a = φ(a_prev Wᵀ + gx), linear and φ as one node
+# ---------------------------------------------------------------------------------------------
+def _activated_linear_backward(g, saved, needs):
+    """∂pre = g ⊙ φ'(pre), written in the output; then linear's three gradients from it."""
+    x, w, out, bias_rows, relu = saved
+    d = g * (out > 0) if relu else g * (1 - out * out)
+    return [d @ w if needs[0] else None,
+            OuterGrad(d if d.ndim == 2 else rows(d), x if x.ndim == 2 else rows(x)) if needs[1] else None,
+            (np.add.reduce(d if d.ndim == 2 else rows(d), axis=0) if bias_rows else d) if needs[2] else None]
+
+
+def _activated_linear(x, w, b, relu: bool, name: str):
+    if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
+        raise ValueError(f"{name}: input of shape {x.shape} does not fit weight of shape {w.shape}")
+    pre = x @ w.T
+    pre += b
+    out = np.maximum(pre, 0, out=pre) if relu else np.tanh(pre, out=pre)
+    return out, (x, w, out, b.ndim == 1 and out.ndim > 1, relu)
+
+
+@primitive(_activated_linear_backward, joint=True)
+def linear_tanh(x, w, b):
+    """tanh(x wᵀ + b): an RNN cell's recurrent product, its input part b = x Uᵀ + b_U, and tanh."""
+    return _activated_linear(x, w, b, False, "linear_tanh")
+
+
+@primitive(_activated_linear_backward, joint=True)
+def linear_relu(x, w, b):
+    """relu(x wᵀ + b), as linear_tanh with relu."""
+    return _activated_linear(x, w, b, True, "linear_relu")

@@ -2,6 +2,8 @@
 reduced axes; they keep only shapes, except max and min, which need their input to find the winners."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .core import normalize_axes, primitive
@@ -12,7 +14,7 @@ def _spread(g: np.ndarray, shape: tuple, kept: tuple) -> np.ndarray:
     input's shape. A small one is copied out (plain C-level calls: this runs once per loss term of
     every step); a large one is a read-only broadcast view, which costs no memory (the engine never
     writes into a gradient it did not allocate)."""
-    if len(shape) and np.prod(shape) > 65536:
+    if math.prod(shape) > 65536:  # (math.prod: np.prod costs microseconds on a tuple)
         return np.broadcast_to(np.reshape(g, kept), shape)
     out = np.empty(shape, g.dtype)
     out[...] = np.reshape(g, kept)

@@ -32,6 +32,10 @@ from .walk import Walk
 INPUT, STATE, INIT, OUTPUT, ROOT, NAMED = "input", "state", "init", "output", "root", "named"
 
 
+
+# ops that compute x wᵀ + b (then perhaps φ of it): the weight w labels the way from x
+LINEAR_OPS = ("linear", "linear_tanh", "linear_relu")
+
 @dataclass
 class Key:
     node: object
@@ -216,7 +220,7 @@ def contract(g: Walk) -> Contracted:
     def weights_for(n, i: int) -> frozenset[int]:
         """The weights a path entering op n through its parent i meets at n."""
         parents = n.parents
-        if n.op == "linear":
+        if n.op in LINEAR_OPS:
             return frozenset(weights_of(parents[1])) if i == 0 else frozenset()
         if n.op in ("matmul", "mul"):
             return frozenset(w for k, p in enumerate(parents) if k != i for w in weights_of(p))
