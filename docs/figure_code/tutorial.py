@@ -65,10 +65,10 @@ def _snippets() -> dict:
     loss.backward()
     print(cell.W.grad.shape)     # (4, 4): one gradient, summed over the three steps
 
-    # docs/tutorial.md, line 100: figure tutorial_rnn_ops
+    # docs/tutorial.md, line 101: figure tutorial_rnn_ops
     figures["tutorial_rnn_ops"] = draw_graph(loss, view="ops")
 
-    # docs/tutorial.md, line 124: figure tutorial_rnn_grads
+    # docs/tutorial.md, line 125: figure tutorial_rnn_grads
     cell.W.data *= 0.5                           # a contracting recurrence
     long_xs = rng.standard_normal((30, 1, 3))
     a = None
@@ -78,7 +78,7 @@ def _snippets() -> dict:
     last_loss.backward()
     figures["tutorial_rnn_grads"] = draw_graph(last_loss, show_grads=True, max_steps=8)
 
-    # docs/tutorial.md, line 142: figure tutorial_gradient_flow
+    # docs/tutorial.md, line 143: figure tutorial_gradient_flow
     import matplotlib.pyplot as plt
 
     from tinygrad_rnn.diagnostics import hidden_grad_norms, plot_hidden_grad_norms
@@ -100,7 +100,7 @@ def _snippets() -> dict:
     plt.close(figure)                                   # Jupyter then shows it once, as the cell's value
     figures["tutorial_gradient_flow"] = figure
 
-    # docs/tutorial.md, line 190: figure tutorial_lstm_unfolded
+    # docs/tutorial.md, line 191: figure tutorial_lstm_unfolded
     from tinygrad_rnn import GRUCell, LSTMCell
 
     lstm = LSTMCell(input_size=3, hidden_size=4, rng=0)
@@ -111,7 +111,7 @@ def _snippets() -> dict:
         losses.append(F.mse_loss(h @ V.T + c, ys[t]))
     figures["tutorial_lstm_unfolded"] = draw_graph(sum(losses[1:], losses[0]))
 
-    # docs/tutorial.md, line 208: figure tutorial_gru_unfolded
+    # docs/tutorial.md, line 209: figure tutorial_gru_unfolded
     gru = GRUCell(input_size=3, hidden_size=4, rng=0)
     h, losses = None, []
     for t in range(T):
