@@ -32,8 +32,8 @@ from .shape import concatenate, expand, getitem, reshape, stack, transpose
 __all__ = ["Op", "primitive", "add", "sub", "mul", "div", "neg", "pow_", "power", "exp", "log", "tanh", "sigmoid",
            "relu", "abs_", "sqrt", "clip", "leaky_relu", "softplus", "elu", "gelu", "silu", "where", "maximum",
            "minimum", "sum_", "mean", "max_", "min_", "reshape", "transpose", "expand", "getitem", "concatenate",
-           "stack", "matmul", "linear", "binary_cross_entropy", "lstm_cell", "lstm_hidden", "gru_cell", "linear_tanh", "linear_relu",
-           "rnn_sequence", "lstm_sequence", "gru_sequence", "step"]
+           "stack", "matmul", "linear", "binary_cross_entropy", "lstm_cell", "lstm_hidden", "gru_cell",
+           "linear_tanh", "linear_relu", "rnn_sequence", "lstm_sequence", "gru_sequence", "step"]
 
 
 def primitives() -> list[Op]:
