@@ -220,18 +220,24 @@ def _lstm_sequence_backward(G, saved: LSTMSaved, needs):
     deltas = np.empty_like(out)
     carry_h = np.zeros((B, H), out.dtype)
     carry_c = np.zeros((B, H), out.dtype)
+    # views made once (a view per step and use costs more than the arithmetic at small sizes):
+    # the i, f, g blocks of δpre side by side, each multiplied by δc; the o block by δh
+    P_ifg, P_o = d_pre[..., :3 * H].reshape(T, B, 3, H), d_pre[..., 3 * H:]
+    DH, DC, DC_ifg = deltas[..., :H], deltas[..., H:], deltas[:, :, None, H:]
+    GH, GC = G[..., :H], G[..., H:]
     for t in range(T - 1, -1, -1):
         n, dp = active[t], d_pre[t]
-        dh, dc = deltas[t, :, :H], deltas[t, :, H:]
-        np.add(G[t, :, :H], carry_h, out=dh)
+        dh, dc = DH[t], DC[t]
+        np.add(GH[t], carry_h, out=dh)
         np.multiply(dh, Q[t], out=dc)
         if n < B:
             dc[n:] = 0  # a finished sequence's c was copied on, not made from its h
             dp[n:] = 0
-        dc += G[t, :, H:]
+        dc += GC[t]
         dc += carry_c
-        dp[:, :3 * H].reshape(B, 3, H)[...] *= dc[:, None, :]
-        dp[:, 3 * H:] *= dh
+        p_ifg = P_ifg[t]
+        np.multiply(p_ifg, DC_ifg[t], out=p_ifg)
+        P_o[t] *= dh
         if _cut(saved.truncate, t):
             carry_h[:] = 0
             carry_c[:] = 0
@@ -270,29 +276,40 @@ def lstm_sequence(xs, *rest, has_state=False, has_bias=True, truncate=None, acti
     act = _active(active, T, B)
     A = _input_products(xs, U, b)  # the pre-activations, turned into the gates in place
     half, shift = _lstm_gate_constants(H, A.dtype)
+    # the halving that σ(x) = (1 + tanh(x/2)) / 2 needs, done once: on the input part of every step,
+    # and in Wᵀ (exact: halving is a power of two, so the result has the very bits of halving after)
+    A *= half
+    WT = W.T * half
     out = np.empty((T, B, 2 * H), A.dtype)
-    WT, buf, tmp = np.ascontiguousarray(W.T), np.empty((B, 4 * H), A.dtype), np.empty((B, H), A.dtype)
+    buf, tmp = np.empty((B, 4 * H), A.dtype), np.empty((B, H), A.dtype)
+    # views made once (a view per step and use costs more than the arithmetic at small sizes)
+    gate_i, gate_f, gate_g, gate_o = A[..., :H], A[..., H:2 * H], A[..., 2 * H:3 * H], A[..., 3 * H:]
+    Hs, Cs = out[..., :H], out[..., H:]
     h, c = h0, c0
     for t in range(T):
-        n, a = act[t], A[t]
-        r = slice(0, n)
+        n = act[t]
+        a, i, f, g, o = A[t], gate_i[t], gate_f[t], gate_g[t], gate_o[t]
+        h_t, c_t, b4, b1 = Hs[t], Cs[t], buf, tmp
+        hp, cp = h, c
+        if n < B:  # only the running sequences' rows
+            a, i, f, g, o, h_t, c_t, b4, b1 = (v[:n] for v in (a, i, f, g, o, h_t, c_t, b4, b1))
+            hp, cp = h[:n], c[:n]
         if h is not None:
-            np.matmul(h[r], WT, out=buf[r])
-            a[r] += buf[r]
-        a[r] *= half
-        np.tanh(a[r], out=a[r])
-        a[r] *= half
-        a[r] += shift                                # now i, f, g, o
-        c_t, h_t = out[t, :, H:], out[t, :, :H]
-        np.multiply(a[r, :H], a[r, 2 * H:3 * H], out=c_t[r])
+            np.matmul(hp, WT, out=b4)
+            a += b4
+        np.tanh(a, out=a)
+        a *= half
+        a += shift                         # now i, f, g, o
+        np.multiply(i, g, out=c_t)
         if c is not None:
-            np.multiply(a[r, H:2 * H], c[r], out=tmp[r])
-            c_t[r] += tmp[r]                         # c = f ⊙ c_prev + i ⊙ g
-        np.tanh(c_t[r], out=tmp[r])
-        np.multiply(a[r, 3 * H:], tmp[r], out=h_t[r])  # h = o ⊙ tanh c
+            np.multiply(f, cp, out=b1)
+            c_t += b1                      # c = f ⊙ c_prev + i ⊙ g
+        np.tanh(c_t, out=b1)
+        np.multiply(o, b1, out=h_t)        # h = o ⊙ tanh c
+        h_t, c_t = Hs[t], Cs[t]
         if n < B:  # finished sequences keep their state
             h_t[n:], c_t[n:] = h[n:], c[n:]
-            a[n:] = 0
+            A[t, n:] = 0
         h, c = h_t, c_t
     saved = LSTMSaved()
     saved.xs, saved.h0, saved.c0, saved.U, saved.W, saved.out, saved.acts = xs, h0, c0, U, W, out, A
