@@ -185,13 +185,22 @@ def test_every_view_has_its_legend_and_a_title(view):
 
 def test_the_picture_train_writes_keeps_its_legend(tmp_path):
     from tinygrad_rnn import RNN
-    from tinygrad_rnn.commands.diagram import draw_trained
-    from tinygrad_rnn.commands.problems import AddingProblem
+    from tinygrad_rnn.commands.problems import AddingProblem, CharProblem
+    from tinygrad_rnn.commands.trained_picture import draw_trained
+    from tinygrad_rnn.tasks import make_corpus
     model = RNN(2, 4, output_size=1, cell="gru", rng=0)
     out = draw_trained(model, AddingProblem(10, 2), tmp_path / "unrolled.dot")
     text = out.read_text()
     assert "shared parameters" in text and "Trained adding model" in text and "fixed log scale" in text
     assert text.count("-> L") == 1          # the adding task reads the last output only
+    # a character window that stops at a sentence's end is drawn over its own steps only: every
+    # state it shows has a gradient (none is padding)
+    problem = CharProblem(make_corpus(), 48, 4)  # its first window (seed 0) stops at a sentence end
+    assert problem.lengths(problem.batch(np.random.default_rng(0), 1)[1]) is not None
+    model = RNN(problem.input_size, 8, output_size=problem.output_size, rng=0)
+    text = draw_trained(model, problem, tmp_path / "char.dot").read_text()
+    assert "shared parameters" in text and "Trained char model" in text
+    assert "‖∂L/∂a‖ = 0\"" not in text and "‖∂L/∂a‖ = 0.0\"" not in text
 
 
 def test_jupyter_display_without_dot_shows_the_hint_and_the_dot_text(tmp_path, monkeypatch):

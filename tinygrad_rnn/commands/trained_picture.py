@@ -24,10 +24,12 @@ def draw_trained(model, problem, path: Path) -> Path:
     gradients training sees, e.g. the copy task's recall reaching back to the symbols), then
     backpropagated and drawn with the middle steps elided."""
     xs, targets = problem.batch(np.random.default_rng(0), 1)
+    lengths = problem.lengths(targets)
+    if lengths is not None:  # a character window that stops at a sentence's end: only its own steps
+        xs, targets = xs[:lengths[0]], targets[:lengths[0]]
     outputs, _ = model(xs)
     loss = problem.loss(outputs, targets)
     loss.backward()
-    graph = viz.draw_graph(loss, view="unfolded", show_grads=True, max_steps=SHOWN_STEPS)
     T = xs.shape[0]
     if problem.name == "char":
         text = problem.vocab.decode(xs[:, 0].argmax(-1))
@@ -37,7 +39,8 @@ def draw_trained(model, problem, path: Path) -> Path:
     else:
         what = f"one copy-task sequence of {plural(T, 'step')}, scored on every step as in training"
     note = STATE_NOTE.get(getattr(model, "cell_type", "rnn"), STATE_NOTE["rnn"])
-    graph.attr(label=f"Trained {problem.name} model, {what}; {note}", labelloc="t")
+    graph = viz.draw_graph(loss, view="unfolded", show_grads=True, max_steps=SHOWN_STEPS,
+                           title=f"Trained {problem.name} model, {what}; {note}")  # the title heads the legend
     return render(graph, path)
 
 
