@@ -85,6 +85,17 @@ def _weight_grads(d_pre, xs, prev_first, states, needs_U: bool, needs_W: bool):
     return dU, dW
 
 
+def _input_side(grads: dict, need: dict, d_x, U, carry) -> None:
+    """The gradients every sequence has on its input side, from δ(x Uᵀ + b) of all steps (d_x) and
+    what reached step 0 (carry): the bias, the inputs, the initial state."""
+    if need.get("b"):
+        grads["b"] = d_x.sum(axis=(0, 1))
+    if need.get("xs"):
+        grads["xs"] = d_x @ U
+    if need.get("h0"):
+        grads["h0"] = carry
+
+
 def _finish(grads: dict, roles: tuple, needs: tuple) -> list:
     return [grads.get(role) if need else None for role, need in zip(roles, needs)]
 
@@ -132,12 +143,7 @@ def _rnn_sequence_backward(G, saved: RNNSaved, needs):
     grads = {}
     need = dict(zip(saved.roles, needs))
     grads["U"], grads["W"] = _weight_grads(d_pre, xs, h0, hs, need.get("U"), need.get("W"))
-    if need.get("b"):
-        grads["b"] = d_pre.sum(axis=(0, 1))
-    if need.get("xs"):
-        grads["xs"] = d_pre @ U
-    if need.get("h0"):
-        grads["h0"] = carry
+    _input_side(grads, need, d_pre, U, carry)
     return _finish(grads, saved.roles, needs)
 
 
@@ -252,12 +258,7 @@ def _lstm_sequence_backward(G, saved: LSTMSaved, needs):
     grads = {}
     need = dict(zip(saved.roles, needs))
     grads["U"], grads["W"] = _weight_grads(d_pre, xs, h0, out[..., :H], need.get("U"), need.get("W"))
-    if need.get("b"):
-        grads["b"] = d_pre.sum(axis=(0, 1))
-    if need.get("xs"):
-        grads["xs"] = d_pre @ U
-    if need.get("h0"):
-        grads["h0"] = carry_h
+    _input_side(grads, need, d_pre, U, carry_h)
     if need.get("c0"):
         grads["c0"] = carry_c
     return _finish(grads, saved.roles, needs)
@@ -381,14 +382,9 @@ def _gru_sequence_backward(G, saved: GRUSaved, needs):
         _, dW_rz = _weight_grads(d_gx[..., :2 * H], xs, h0, hs, False, True)
         _, dW_n = _weight_grads(d_ghn, xs, h0, hs, False, True)
         grads["W"] = np.concatenate([dW_rz, dW_n])
-    if need.get("b"):
-        grads["b"] = d_gx.sum(axis=(0, 1))
     if need.get("b_hn"):
         grads["b_hn"] = d_ghn.sum(axis=(0, 1))
-    if need.get("xs"):
-        grads["xs"] = d_gx @ U
-    if need.get("h0"):
-        grads["h0"] = carry
+    _input_side(grads, need, d_gx, U, carry)
     return _finish(grads, saved.roles, needs)
 
 
