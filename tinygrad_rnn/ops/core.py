@@ -58,9 +58,6 @@ class Op:
     def __name__(self) -> str:
         return self.name
 
-    @property
-    def doc(self) -> str | None:
-        return self.forward.__doc__
 
     def vjps_for(self, arity: int) -> tuple:
         """The vjps of a node with `arity` inputs (shared by every node of that arity)."""
